@@ -1,0 +1,66 @@
+"""optax_sched: learning-rate and momentum schedules as Optax objects.
+
+Pure schedules are ``optax.Schedule`` closures (``count -> value``); the value
+returned for ``k`` is the one used by update ``k`` (0-based). The formulas live
+in ``sched_core`` and are shared with ``torch_compat``.
+"""
+
+from optax_sched._inject import InjectSchedulesState
+from optax_sched._inject import current_lr
+from optax_sched._inject import current_momentum
+from optax_sched._inject import inject_schedules
+from optax_sched._inject import register_reader
+from optax_sched._schedules import constant_lr
+from optax_sched._schedules import cosine_annealing_lr
+from optax_sched._schedules import cosine_annealing_warm_restarts
+from optax_sched._schedules import cosine_warmup
+from optax_sched._schedules import cyclic_lr
+from optax_sched._schedules import cyclic_momentum
+from optax_sched._schedules import exponential_cyclic_lr
+from optax_sched._schedules import exponential_lr
+from optax_sched._schedules import exponential_warmup
+from optax_sched._schedules import from_core
+from optax_sched._schedules import lambda_lr
+from optax_sched._schedules import linear_lr
+from optax_sched._schedules import linear_warmup
+from optax_sched._schedules import list_schedule
+from optax_sched._schedules import multistep_lr
+from optax_sched._schedules import one_cycle_lr
+from optax_sched._schedules import one_cycle_momentum
+from optax_sched._schedules import one_cycle_policy
+from optax_sched._schedules import polynomial_lr
+from optax_sched._schedules import range_finder
+from optax_sched._schedules import sequential_lr
+from optax_sched._schedules import step_lr
+from optax_sched._schedules import warmup_with_decay
+
+__all__ = (
+    "InjectSchedulesState",
+    "constant_lr",
+    "cosine_annealing_lr",
+    "cosine_annealing_warm_restarts",
+    "cosine_warmup",
+    "current_lr",
+    "current_momentum",
+    "cyclic_lr",
+    "cyclic_momentum",
+    "exponential_cyclic_lr",
+    "exponential_lr",
+    "exponential_warmup",
+    "from_core",
+    "inject_schedules",
+    "lambda_lr",
+    "linear_lr",
+    "linear_warmup",
+    "list_schedule",
+    "multistep_lr",
+    "one_cycle_lr",
+    "one_cycle_momentum",
+    "one_cycle_policy",
+    "polynomial_lr",
+    "range_finder",
+    "register_reader",
+    "sequential_lr",
+    "step_lr",
+    "warmup_with_decay",
+)

@@ -1,0 +1,491 @@
+"""Optax schedule factories: thin wrappers that evaluate ``sched_core`` with jax.numpy.
+
+Every factory validates its arguments on the host (``ValueError``/``TypeError``
+naming the argument) and returns an ``optax.Schedule``: a pure function of the
+step count that is safe under ``jax.jit`` and ``jax.vmap`` and never recompiles
+as the count changes. ``schedule(k)`` is the value used by update ``k`` (0-based),
+which is exactly what optax passes (``count`` before increment).
+
+Arithmetic runs in float32, or in float64 when ``jax_enable_x64`` is on; it never
+follows the parameters' dtype (bf16 params still get a float32 schedule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax.numpy as jnp
+
+import sched_core as core
+
+__all__ = [
+    "step_lr", "multistep_lr", "exponential_lr", "constant_lr", "linear_lr", "polynomial_lr",
+    "cosine_annealing_lr", "cosine_annealing_warm_restarts", "one_cycle_lr",
+    "one_cycle_momentum", "cyclic_lr", "cyclic_momentum", "lambda_lr", "sequential_lr",
+    "linear_warmup", "exponential_warmup", "cosine_warmup", "warmup_with_decay",
+    "exponential_cyclic_lr", "list_schedule", "range_finder", "one_cycle_policy",
+    "from_core",
+]
+
+Schedule = Callable[[Any], Any]
+
+
+def _float_dtype():
+    # float32, or float64 under jax_enable_x64; read at trace time.
+    return jnp.asarray(0.0).dtype
+
+
+def _count(count):
+    k = jnp.asarray(count)
+    if not jnp.issubdtype(k.dtype, jnp.integer):
+        k = jnp.floor(k).astype(jnp.int32)
+    return k
+
+
+def from_core(spec: core.Schedule) -> Schedule:
+    """Turns a validated ``sched_core`` schedule into an ``optax.Schedule``.
+
+    Args:
+      spec: any ``sched_core.Schedule`` instance.
+
+    Returns:
+      A function mapping the step count (int array or scalar) to the value.
+    """
+    def schedule(count):
+        return spec(jnp, _count(count), _float_dtype())
+
+    schedule.spec = spec  # the validated, host-side description (for tools/plots)
+    return schedule
+
+
+def step_lr(init_value: float, step_size: int, gamma: float = 0.1) -> Schedule:
+    r"""torch ``StepLR``: decay by ``gamma`` every ``step_size`` updates.
+
+    .. math:: \eta_k = \eta_0 \, \gamma^{\lfloor k / s \rfloor}
+
+    Args:
+      init_value: initial learning rate :math:`\eta_0 \ge 0`.
+      step_size: period :math:`s \ge 1` of the decay, in updates.
+      gamma: multiplicative factor, ``> 0``.
+
+    Returns:
+      An ``optax.Schedule``.
+
+    Examples:
+      >>> import optax_sched
+      >>> s = optax_sched.step_lr(1.0, step_size=2, gamma=0.5)
+      >>> [round(float(s(k)), 4) for k in range(5)]
+      [1.0, 1.0, 0.5, 0.5, 0.25]
+    """
+    return from_core(core.StepLR(init_value, step_size, gamma))
+
+
+def multistep_lr(init_value: float, milestones: Sequence[int], gamma: float = 0.1) -> Schedule:
+    r"""torch ``MultiStepLR``: multiply by ``gamma`` at each milestone.
+
+    .. math:: \eta_k = \eta_0 \, \gamma^{\#\{m \in M : m \le k\}}
+
+    Args:
+      init_value: initial learning rate.
+      milestones: non-empty, sorted integers ``>= 1`` (repeats apply ``gamma`` twice).
+      gamma: multiplicative factor, ``> 0``.
+
+    Returns:
+      An ``optax.Schedule``.
+
+    Examples:
+      >>> s = optax_sched.multistep_lr(1.0, [1, 3], gamma=0.1)
+      >>> [round(float(s(k)), 4) for k in range(4)]
+      [1.0, 0.1, 0.1, 0.01]
+    """
+    return from_core(core.MultiStepLR(init_value, milestones, gamma))
+
+
+def exponential_lr(init_value: float, gamma: float) -> Schedule:
+    r"""torch ``ExponentialLR``: :math:`\eta_k = \eta_0 \gamma^k`.
+
+    Args:
+      init_value: initial learning rate.
+      gamma: multiplicative factor per update, ``> 0``.
+
+    Returns:
+      An ``optax.Schedule``.
+    """
+    return from_core(core.ExponentialLR(init_value, gamma))
+
+
+def constant_lr(init_value: float, factor: float = 1.0 / 3, total_iters: int = 5) -> Schedule:
+    r"""torch ``ConstantLR``: ``init_value * factor`` for the first ``total_iters`` updates.
+
+    .. math:: \eta_k = \eta_0 \cdot (f \text{ if } k < T \text{ else } 1)
+
+    Args:
+      init_value: learning rate after the constant phase.
+      factor: factor in ``[0, 1]`` applied during the first ``total_iters`` updates.
+      total_iters: length of the reduced phase, ``>= 1``.
+
+    Returns:
+      An ``optax.Schedule``.
+    """
+    return from_core(core.ConstantLR(init_value, factor, total_iters))
+
+
+def linear_lr(init_value: float, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
+              total_iters: int = 5) -> Schedule:
+    r"""torch ``LinearLR``: factor moves linearly from ``start_factor`` to ``end_factor``.
+
+    .. math:: \eta_k = \eta_0 \left(s + (e - s)\frac{\min(k, T)}{T}\right)
+
+    Args:
+      init_value: base learning rate.
+      start_factor: factor at update 0, in ``(0, 1]`` (torch's range).
+      end_factor: factor from update ``total_iters`` on, in ``[0, 1]``.
+      total_iters: length of the ramp, ``>= 1``.
+
+    Returns:
+      An ``optax.Schedule``.
+    """
+    return from_core(core.LinearLR(init_value, start_factor, end_factor, total_iters))
+
+
+def polynomial_lr(init_value: float, total_iters: int = 5, power: float = 1.0) -> Schedule:
+    r"""torch ``PolynomialLR``: decays to 0 at ``total_iters`` and stays there.
+
+    .. math:: \eta_k = \eta_0 \left(\frac{T - \min(k, T)}{T}\right)^p
+
+    Args:
+      init_value: initial learning rate.
+      total_iters: decay length, ``>= 1``.
+      power: exponent ``p >= 0``.
+
+    Returns:
+      An ``optax.Schedule``.
+    """
+    return from_core(core.PolynomialLR(init_value, total_iters, power))
+
+
+def cosine_annealing_lr(init_value: float, T_max: int, eta_min: float = 0.0) -> Schedule:  # noqa: N803
+    r"""torch ``CosineAnnealingLR``, including its periodic continuation past ``T_max``.
+
+    .. math:: \eta_k = \eta_{min} + (\eta_0 - \eta_{min})
+       \sin^2\!\left(\frac{\pi}{2}\frac{T - r}{T}\right),\quad
+       r = \min(k \bmod 2T,\ 2T - k \bmod 2T)
+
+    which equals :math:`\eta_{min} + (\eta_0-\eta_{min})(1+\cos(\pi k/T))/2` without
+    cancellation in the tail.
+
+    Args:
+      init_value: learning rate at update 0.
+      T_max: half period ``>= 1``.
+      eta_min: minimum learning rate, ``>= 0``.
+
+    Returns:
+      An ``optax.Schedule``.
+
+    Examples:
+      >>> s = optax_sched.cosine_annealing_lr(1.0, T_max=2)
+      >>> [round(float(s(k)), 4) for k in range(5)]
+      [1.0, 0.5, 0.0, 0.5, 1.0]
+    """
+    return from_core(core.CosineAnnealingLR(init_value, T_max, eta_min))
+
+
+def cosine_annealing_warm_restarts(init_value: float, T_0: int, T_mult: float = 1,  # noqa: N803
+                                   eta_min: float = 0.0, decay: float = 1.0,
+                                   warmup_steps: int = 0) -> Schedule:
+    r"""SGDR: torch ``CosineAnnealingWarmRestarts`` plus peak decay and a global warmup.
+
+    Cycle :math:`c` (length :math:`T_c = T_0 T_{mult}^c`, rounded half up for a float
+    :math:`T_{mult}`) starts at peak :math:`\eta_0 d^c`; :math:`\tau` is the offset in it:
+
+    .. math:: \eta_k = \frac{\min(k+1, W)}{W}\left[\eta_{min} + (\eta_0 d^c - \eta_{min})
+       \sin^2\!\left(\frac{\pi}{2}\frac{T_c - \tau}{T_c}\right)\right]
+
+    (the warmup factor is 1 when ``warmup_steps == 0``). With ``decay=1`` and
+    ``warmup_steps=0`` this is exactly torch's schedule.
+
+    Args:
+      init_value: peak learning rate of the first cycle.
+      T_0: length of the first cycle, ``>= 1``.
+      T_mult: cycle length multiplier, ``>= 1`` (may be a float).
+      eta_min: minimum learning rate.
+      decay: peak decay per restart, in ``(0, 1]``.
+      warmup_steps: global linear warmup over the first updates (not repeated).
+
+    Returns:
+      An ``optax.Schedule``.
+    """
+    return from_core(core.CosineAnnealingWarmRestarts(init_value, T_0, T_mult, eta_min, decay,
+                                                      warmup_steps))
+
+
+def one_cycle_lr(max_lr: float, total_steps: int, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", div_factor: float = 25.0,
+                 final_div_factor: float = 1e4, three_phase: bool = False) -> Schedule:
+    r"""torch ``OneCycleLR`` (LR part); holds its final value from update ``total_steps`` on.
+
+    Phases end at torch's steps ``pct_start*N - 1`` (``2*pct_start*N - 2`` for three
+    phases) and ``N - 1``; inside a phase from :math:`(s, a)` to :math:`(e, b)`:
+
+    .. math:: \eta_k = b + (a - b)\sin^2\!\left(\frac{\pi}{2}\frac{e-k}{e-s}\right)
+       \quad\text{(cos)},\qquad a + (b - a)\frac{k - s}{e - s}\quad\text{(linear)}
+
+    with :math:`a, b` among ``max_lr/div_factor``, ``max_lr`` and
+    ``max_lr/div_factor/final_div_factor``. torch raises past ``total_steps``; we hold.
+
+    Args:
+      max_lr: peak learning rate.
+      total_steps: cycle length ``>= 2``.
+      pct_start: fraction of the cycle spent increasing, in ``(0, 1)``.
+      anneal_strategy: ``"cos"`` or ``"linear"``.
+      div_factor: ``initial_lr = max_lr / div_factor``.
+      final_div_factor: ``min_lr = initial_lr / final_div_factor``.
+      three_phase: torch's three-phase variant.
+
+    Returns:
+      An ``optax.Schedule``.
+    """
+    return from_core(core.OneCycleLR(max_lr, total_steps, pct_start, anneal_strategy, div_factor,
+                                     final_div_factor, three_phase))
+
+
+def one_cycle_momentum(total_steps: int, base_momentum: float = 0.85, max_momentum: float = 0.95,
+                       pct_start: float = 0.3, anneal_strategy: str = "cos",
+                       three_phase: bool = False) -> Schedule:
+    r"""Momentum of torch ``OneCycleLR``: ``max -> base -> max`` inverse to the LR.
+
+    Same phase walk as :func:`one_cycle_lr` with values ``max_momentum`` and
+    ``base_momentum``. Feed it to SGD ``momentum`` or Adam ``b1`` with
+    :func:`optax_sched.inject_schedules` (or ``optax.inject_hyperparams``).
+
+    Args:
+      total_steps: cycle length ``>= 2``.
+      base_momentum: momentum at the LR peak, in ``[0, 1]``.
+      max_momentum: momentum at the ends, in ``[0, 1]``.
+      pct_start: as in :func:`one_cycle_lr`.
+      anneal_strategy: ``"cos"`` or ``"linear"``.
+      three_phase: torch's three-phase variant.
+
+    Returns:
+      An ``optax.Schedule`` of momentum values.
+    """
+    return from_core(core.OneCycleMomentum(total_steps, base_momentum, max_momentum, pct_start,
+                                           anneal_strategy, three_phase))
+
+
+def cyclic_lr(base_lr: float, max_lr: float, step_size_up: int = 2000,
+              step_size_down: int | None = None, mode: str = "triangular", gamma: float = 1.0,
+              scale_fn: Callable[[Any], Any] | None = None,
+              scale_mode: str = "cycle") -> Schedule:
+    r"""torch ``CyclicLR`` (triangular, triangular2, exp_range or a traceable ``scale_fn``).
+
+    With :math:`U, D` the half-cycle lengths, :math:`c = \lfloor k/(U+D)\rfloor + 1`,
+    :math:`p = k \bmod (U+D)` and :math:`x = p/U` if :math:`p \le U` else :math:`(U+D-p)/D`:
+
+    .. math:: \eta_k = \eta_{base} + (\eta_{max} - \eta_{base})\, x\, \sigma
+
+    where :math:`\sigma` is 1, :math:`2^{-(c-1)}`, :math:`\gamma^k`, or ``scale_fn`` of
+    :math:`c` (``scale_mode="cycle"``) or :math:`k` (``"iterations"``). As in torch,
+    ``scale_mode`` is ignored unless ``scale_fn`` is given.
+
+    Args:
+      base_lr: lower bound.
+      max_lr: upper bound.
+      step_size_up: updates in the rising half, ``>= 1``.
+      step_size_down: updates in the falling half (default ``step_size_up``).
+      mode: ``"triangular"``, ``"triangular2"`` or ``"exp_range"``.
+      gamma: ``exp_range`` factor, ``> 0``.
+      scale_fn: optional traceable function of a float array.
+      scale_mode: ``"cycle"`` or ``"iterations"`` (only with ``scale_fn``).
+
+    Returns:
+      An ``optax.Schedule``.
+    """
+    return from_core(core.CyclicLR(base_lr, max_lr, step_size_up, step_size_down, mode, gamma,
+                                   scale_fn, scale_mode))
+
+
+def cyclic_momentum(base_momentum: float = 0.8, max_momentum: float = 0.9,
+                    step_size_up: int = 2000, step_size_down: int | None = None,
+                    mode: str = "triangular", gamma: float = 1.0,
+                    scale_fn: Callable[[Any], Any] | None = None,
+                    scale_mode: str = "cycle") -> Schedule:
+    r"""Momentum of torch ``CyclicLR``: :math:`\mu_{max} - (\mu_{max}-\mu_{base})\,x\,\sigma`.
+
+    Args:
+      base_momentum: momentum at the LR peak.
+      max_momentum: momentum at the LR trough.
+      step_size_up: as in :func:`cyclic_lr`.
+      step_size_down: as in :func:`cyclic_lr`.
+      mode: as in :func:`cyclic_lr`.
+      gamma: as in :func:`cyclic_lr`.
+      scale_fn: as in :func:`cyclic_lr`.
+      scale_mode: as in :func:`cyclic_lr`.
+
+    Returns:
+      An ``optax.Schedule`` of momentum values.
+    """
+    return from_core(core.CyclicMomentum(base_momentum, max_momentum, step_size_up,
+                                         step_size_down, mode, gamma, scale_fn, scale_mode))
+
+
+def lambda_lr(init_value: float, fn: Callable[[Any], Any]) -> Schedule:
+    r"""torch ``LambdaLR``: :math:`\eta_k = \eta_0 f(k)`.
+
+    Args:
+      init_value: base learning rate.
+      fn: a traceable function of the integer step array (``jnp`` ops only).
+
+    Returns:
+      An ``optax.Schedule``.
+    """
+    return from_core(core.LambdaLR(init_value, fn))
+
+
+def sequential_lr(schedules: Sequence[Schedule], milestones: Sequence[int]) -> Schedule:
+    r"""torch ``SequentialLR``: schedule ``i`` runs from ``milestones[i-1]``, count rebased.
+
+    .. math:: \eta_k = f_i(k - m_{i-1}), \quad i = \#\{m \in M: m \le k\}, \ m_{-1} = 0
+
+    Args:
+      schedules: ``optax.Schedule`` functions (e.g. from this module).
+      milestones: strictly increasing integers ``>= 1``, ``len(schedules) - 1`` of them.
+
+    Returns:
+      An ``optax.Schedule``.
+    """
+    return from_core(core.Sequential(schedules, milestones))
+
+
+def linear_warmup(base_lr: float, warmup_steps: int) -> Schedule:
+    r"""Linear warmup that never outputs 0: :math:`\eta_k = \eta\,\min(k+1, W)/W`.
+
+    Args:
+      base_lr: target learning rate.
+      warmup_steps: ramp length ``W >= 0`` (0 means constant ``base_lr``).
+
+    Returns:
+      An ``optax.Schedule``.
+
+    Examples:
+      >>> s = optax_sched.linear_warmup(1.0, warmup_steps=4)
+      >>> [float(s(k)) for k in range(5)]
+      [0.25, 0.5, 0.75, 1.0, 1.0]
+    """
+    return from_core(core.LinearWarmup(base_lr, warmup_steps))
+
+
+def exponential_warmup(base_lr: float, warmup_steps: int, start_lr: float = 1e-7) -> Schedule:
+    r"""Geometric warmup: :math:`\eta_k = s\,(\eta/s)^{(k+1)/W}` for :math:`k < W`.
+
+    Args:
+      base_lr: target learning rate ``> 0``.
+      warmup_steps: ramp length ``W >= 0``.
+      start_lr: the (never output) value at step ``-1``, in ``(0, base_lr]``.
+
+    Returns:
+      An ``optax.Schedule``.
+    """
+    return from_core(core.ExponentialWarmup(base_lr, warmup_steps, start_lr))
+
+
+def cosine_warmup(base_lr: float, warmup_steps: int) -> Schedule:
+    r"""Half-cosine warmup: :math:`\eta_k = \eta\,\sin^2(\frac{\pi}{2}\frac{k+1}{W})` for :math:`k < W`.
+
+    Args:
+      base_lr: target learning rate.
+      warmup_steps: ramp length ``W >= 0``.
+
+    Returns:
+      An ``optax.Schedule``.
+    """
+    return from_core(core.CosineWarmup(base_lr, warmup_steps))
+
+
+def warmup_with_decay(base_lr: float, warmup_steps: int, total_steps: int,
+                      min_lr: float = 0.0) -> Schedule:
+    r"""Linear warmup, then cosine to ``min_lr`` at update ``total_steps``, then hold.
+
+    .. math:: \eta_k = \begin{cases} \eta (k+1)/W & k < W \\
+       \eta_{min} + (\eta - \eta_{min})\sin^2\!\left(\frac{\pi}{2}
+       \frac{\max(N - k, 0)}{N - W}\right) & k \ge W \end{cases}
+
+    Args:
+      base_lr: peak learning rate.
+      warmup_steps: warmup length ``W >= 0``.
+      total_steps: ``N > W``; ``min_lr`` is reached at update ``N``.
+      min_lr: final learning rate.
+
+    Returns:
+      An ``optax.Schedule``.
+    """
+    return from_core(core.WarmupWithDecay(base_lr, warmup_steps, total_steps, min_lr))
+
+
+def exponential_cyclic_lr(base_lr: float, max_lr: float, step_size: int,
+                          gamma: float = 0.96) -> Schedule:
+    r"""Exponential cycles (combined library): each cycle of ``step_size`` updates rises
+    convexly to :math:`M_c = \eta_{max}\gamma^c` at its midpoint and falls back.
+
+    .. math:: \eta_k = \begin{cases}\eta_b + (M_c - \eta_b)\frac{e^{q}-1}{e-1},
+       & q = 2\tau/L,\ 2\tau < L\\ M_c - (M_c - \eta_b)\frac{e^{q}-1}{e-1},
+       & q = (2\tau - L)/L \text{ otherwise}\end{cases}
+
+    Args:
+      base_lr: lower bound.
+      max_lr: peak of the first cycle.
+      step_size: full cycle length ``L >= 2`` (the reference's ``cycle_length``).
+      gamma: peak decay per cycle, in ``(0, 1]`` (reference default 0.96).
+
+    Returns:
+      An ``optax.Schedule``.
+    """
+    return from_core(core.ExponentialCyclicLR(base_lr, max_lr, step_size, gamma))
+
+
+def list_schedule(values: Sequence[float]) -> Schedule:
+    r"""Explicit values, the last one held: :math:`\eta_k = v_{\min(k, n-1)}`.
+
+    Args:
+      values: non-empty 1-D sequence of finite values ``>= 0``.
+
+    Returns:
+      An ``optax.Schedule``.
+    """
+    return from_core(core.ListSchedule(values))
+
+
+def range_finder(num_steps: int, start_lr: float = 1e-7, end_lr: float = 1.0) -> Schedule:
+    r"""LR range-test sweep: :math:`\eta_k = s\,(e/s)^{\min(k, N-1)/(N-1)}` (numpy ``geomspace``).
+
+    Args:
+      num_steps: sweep length ``N >= 2``.
+      start_lr: first value ``> 0``.
+      end_lr: last value ``> start_lr``.
+
+    Returns:
+      An ``optax.Schedule``.
+    """
+    return from_core(core.RangeFinder(num_steps, start_lr, end_lr))
+
+
+def one_cycle_policy(max_lr: float, num_steps: int,
+                     momentum_range: tuple[float, float] = (0.85, 0.95)
+                     ) -> tuple[Schedule, Schedule]:
+    r"""Smith's linear 1cycle policy (lr-momentum-scheduler): ``(lr, momentum)`` schedules.
+
+    With :math:`P = \lfloor 0.45 N \rfloor`, the LR is ``linspace(max/10, max, P)``, then
+    ``linspace(max, max/10, P)``, then ``linspace(max/10, max/100, N - 2P)``; momentum is
+    ``linspace(hi, lo, P)``, ``linspace(lo, hi, P)``, then ``hi``. Both hold after ``N``.
+
+    Args:
+      max_lr: peak learning rate.
+      num_steps: cycle length ``N >= 3``.
+      momentum_range: ``(low, high)`` momentum.
+
+    Returns:
+      ``(lr_schedule, momentum_schedule)``.
+    """
+    return (from_core(core.OneCyclePolicyLR(max_lr, num_steps)),
+            from_core(core.OneCyclePolicyMomentum(num_steps, momentum_range)))

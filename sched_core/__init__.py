@@ -1,0 +1,64 @@
+"""Framework-free schedule formulas (numpy only; never imports jax or torch).
+
+Every formula is written once here against an explicit array namespace ``xp``.
+``optax_sched`` evaluates them with ``jax.numpy`` and ``torch_compat`` with
+numpy float64. See ``docs/math.md`` for the mathematics and conventions.
+"""
+
+from sched_core._schedules import COUNT_LIMIT
+from sched_core._schedules import ConstantLR
+from sched_core._schedules import CosineAnnealingLR
+from sched_core._schedules import CosineAnnealingWarmRestarts
+from sched_core._schedules import CosineWarmup
+from sched_core._schedules import CyclicLR
+from sched_core._schedules import CyclicMomentum
+from sched_core._schedules import ExponentialCyclicLR
+from sched_core._schedules import ExponentialLR
+from sched_core._schedules import ExponentialWarmup
+from sched_core._schedules import LambdaLR
+from sched_core._schedules import LinearLR
+from sched_core._schedules import LinearWarmup
+from sched_core._schedules import ListSchedule
+from sched_core._schedules import MultiStepLR
+from sched_core._schedules import OneCycleLR
+from sched_core._schedules import OneCycleMomentum
+from sched_core._schedules import OneCyclePolicyLR
+from sched_core._schedules import OneCyclePolicyMomentum
+from sched_core._schedules import PolynomialLR
+from sched_core._schedules import RangeFinder
+from sched_core._schedules import Schedule
+from sched_core._schedules import Sequential
+from sched_core._schedules import StepLR
+from sched_core._schedules import WarmupWithDecay
+from sched_core._schedules import restart_table
+from sched_core import _validate as validate
+
+__all__ = (
+    "COUNT_LIMIT",
+    "ConstantLR",
+    "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CosineWarmup",
+    "CyclicLR",
+    "CyclicMomentum",
+    "ExponentialCyclicLR",
+    "ExponentialLR",
+    "ExponentialWarmup",
+    "LambdaLR",
+    "LinearLR",
+    "LinearWarmup",
+    "ListSchedule",
+    "MultiStepLR",
+    "OneCycleLR",
+    "OneCycleMomentum",
+    "OneCyclePolicyLR",
+    "OneCyclePolicyMomentum",
+    "PolynomialLR",
+    "RangeFinder",
+    "Schedule",
+    "Sequential",
+    "StepLR",
+    "WarmupWithDecay",
+    "restart_table",
+    "validate",
+)

@@ -1,0 +1,773 @@
+"""Deterministic schedules, written once against an explicit array namespace.
+
+Each schedule is a frozen dataclass. Construction validates the arguments and
+precomputes host constants in float64 (cycle tables, logarithms, phase ends).
+Calling ``sched(xp, k, dtype)`` evaluates the value used by update ``k``
+(0-based) with array namespace ``xp`` (``numpy`` or ``jax.numpy``) in float
+dtype ``dtype``. ``k`` is an integer array; the step never meets a Python
+``if``: discrete indices use integer arithmetic, floats appear last.
+
+Cosine pieces use the cancellation-free form
+``(1 + cos(pi * t / T)) / 2 == sin(pi/2 * (T - t) / T) ** 2``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from sched_core import _validate as v
+
+__all__ = [
+    "COUNT_LIMIT",
+    "Schedule",
+    "StepLR",
+    "MultiStepLR",
+    "ExponentialLR",
+    "ConstantLR",
+    "LinearLR",
+    "PolynomialLR",
+    "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "OneCycleLR",
+    "OneCycleMomentum",
+    "CyclicLR",
+    "CyclicMomentum",
+    "LambdaLR",
+    "Sequential",
+    "LinearWarmup",
+    "ExponentialWarmup",
+    "CosineWarmup",
+    "WarmupWithDecay",
+    "ExponentialCyclicLR",
+    "ListSchedule",
+    "RangeFinder",
+    "OneCyclePolicyLR",
+    "OneCyclePolicyMomentum",
+    "restart_table",
+]
+
+#: Counts are int32 on the JAX side; every table is built up to this step.
+COUNT_LIMIT = 2**31 - 1
+#: Largest number of SGDR cycles a float ``T_mult`` may create below COUNT_LIMIT.
+MAX_RESTART_TABLE = 100_000
+
+_HALF_PI = 0.5 * math.pi
+
+
+def _f(xp, x, dtype):
+    return xp.asarray(x, dtype=dtype)
+
+
+def _sin2(xp, frac):
+    """``sin(pi/2 * frac)**2``: 1 at frac = 1, 0 at frac = 0, no cancellation."""
+    s = xp.sin(_HALF_PI * frac)
+    return s * s
+
+
+def _exp_int(xp, log_base: float, n, dtype):
+    """``base ** n`` for integer arrays ``n`` as ``exp(n * log(base))``.
+
+    ``log(base)`` is taken once in float64 on the host, so a float32 evaluation
+    does not amplify the rounding of ``base`` by ``n``.
+    """
+    return xp.exp(_f(xp, n, dtype) * log_base)
+
+
+def _safe_div(xp, num, den, fallback):
+    """``num / den`` where ``den != 0``, else ``fallback`` (no NaN either way)."""
+    zero = den == 0
+    return xp.where(zero, fallback, num / xp.where(zero, 1, den))
+
+
+def _lr(name, value):
+    return v.check_float(name, value, lo=0.0)
+
+
+class Schedule:
+    """Base class: ``sched(xp, k, dtype) -> value used by update k``."""
+
+    #: Names of the arguments that set the LR scale (per param group in torch).
+    scale_args: tuple[str, ...] = ()
+
+    def __call__(self, xp, k, dtype):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def replace(self, **changes: Any) -> "Schedule":
+        """Returns a copy with some arguments changed (re-validated)."""
+        return dataclasses.replace(self, **changes)
+
+
+def _set(obj, name, value):
+    object.__setattr__(obj, name, value)
+
+
+# --------------------------------------------------------------------------- torch built-ins
+
+
+@dataclasses.dataclass(frozen=True)
+class StepLR(Schedule):
+    """``init_value * gamma ** (k // step_size)``."""
+
+    init_value: float
+    step_size: int
+    gamma: float = 0.1
+    scale_args = ("init_value",)
+
+    def __post_init__(self):
+        _set(self, "init_value", _lr("init_value", self.init_value))
+        _set(self, "step_size", v.check_int("step_size", self.step_size, min_value=1))
+        _set(self, "gamma", v.check_float("gamma", self.gamma, lo=0.0, lo_open=True))
+
+    def __call__(self, xp, k, dtype):
+        return self.init_value * _exp_int(xp, math.log(self.gamma), k // self.step_size, dtype)
+
+
+@dataclasses.dataclass(frozen=True)
+class MultiStepLR(Schedule):
+    """``init_value * gamma ** #{m in milestones : m <= k}`` (repeats count twice)."""
+
+    init_value: float
+    milestones: Sequence[int]
+    gamma: float = 0.1
+    scale_args = ("init_value",)
+
+    def __post_init__(self):
+        _set(self, "init_value", _lr("init_value", self.init_value))
+        _set(self, "milestones", v.check_milestones("milestones", self.milestones, strict=False))
+        _set(self, "gamma", v.check_float("gamma", self.gamma, lo=0.0, lo_open=True))
+
+    def __call__(self, xp, k, dtype):
+        n = xp.searchsorted(xp.asarray(self.milestones, dtype=k.dtype), k, side="right")
+        return self.init_value * _exp_int(xp, math.log(self.gamma), n, dtype)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExponentialLR(Schedule):
+    """``init_value * gamma ** k``."""
+
+    init_value: float
+    gamma: float
+    scale_args = ("init_value",)
+
+    def __post_init__(self):
+        _set(self, "init_value", _lr("init_value", self.init_value))
+        _set(self, "gamma", v.check_float("gamma", self.gamma, lo=0.0, lo_open=True))
+
+    def __call__(self, xp, k, dtype):
+        return self.init_value * _exp_int(xp, math.log(self.gamma), k, dtype)
+
+
+@dataclasses.dataclass(frozen=True)
+class ConstantLR(Schedule):
+    """``init_value * factor`` for ``k < total_iters``, then ``init_value``."""
+
+    init_value: float
+    factor: float = 1.0 / 3
+    total_iters: int = 5
+    scale_args = ("init_value",)
+
+    def __post_init__(self):
+        _set(self, "init_value", _lr("init_value", self.init_value))
+        _set(self, "factor", v.check_float("factor", self.factor, lo=0.0, hi=1.0))
+        _set(self, "total_iters", v.check_int("total_iters", self.total_iters, min_value=1))
+
+    def __call__(self, xp, k, dtype):
+        return self.init_value * xp.where(k < self.total_iters, _f(xp, self.factor, dtype),
+                                          _f(xp, 1.0, dtype))
+
+
+@dataclasses.dataclass(frozen=True)
+class LinearLR(Schedule):
+    """``init_value * (s + (e - s) * min(k, T) / T)``."""
+
+    init_value: float
+    start_factor: float = 1.0 / 3
+    end_factor: float = 1.0
+    total_iters: int = 5
+    scale_args = ("init_value",)
+
+    def __post_init__(self):
+        _set(self, "init_value", _lr("init_value", self.init_value))
+        _set(self, "start_factor", v.check_float("start_factor", self.start_factor, lo=0.0,
+                                                 hi=1.0, lo_open=True))
+        _set(self, "end_factor", v.check_float("end_factor", self.end_factor, lo=0.0, hi=1.0))
+        _set(self, "total_iters", v.check_int("total_iters", self.total_iters, min_value=1))
+
+    def __call__(self, xp, k, dtype):
+        frac = _f(xp, xp.minimum(k, self.total_iters), dtype) / self.total_iters
+        return self.init_value * (self.start_factor + (self.end_factor - self.start_factor) * frac)
+
+
+@dataclasses.dataclass(frozen=True)
+class PolynomialLR(Schedule):
+    """``init_value * ((T - min(k, T)) / T) ** power``."""
+
+    init_value: float
+    total_iters: int = 5
+    power: float = 1.0
+    scale_args = ("init_value",)
+
+    def __post_init__(self):
+        _set(self, "init_value", _lr("init_value", self.init_value))
+        _set(self, "total_iters", v.check_int("total_iters", self.total_iters, min_value=1))
+        _set(self, "power", v.check_float("power", self.power, lo=0.0))
+
+    def __call__(self, xp, k, dtype):
+        rem = _f(xp, self.total_iters - xp.minimum(k, self.total_iters), dtype) / self.total_iters
+        return self.init_value * rem ** self.power
+
+
+@dataclasses.dataclass(frozen=True)
+class CosineAnnealingLR(Schedule):
+    """torch's periodic cosine: period ``2 * T_max``, back up after ``T_max``."""
+
+    init_value: float
+    T_max: int
+    eta_min: float = 0.0
+    scale_args = ("init_value",)
+
+    def __post_init__(self):
+        _set(self, "init_value", _lr("init_value", self.init_value))
+        _set(self, "T_max", v.check_int("T_max", self.T_max, min_value=1))
+        _set(self, "eta_min", _lr("eta_min", self.eta_min))
+
+    def __call__(self, xp, k, dtype):
+        t = self.T_max
+        r = k % (2 * t)
+        r = xp.minimum(r, 2 * t - r)  # reflection: cos(pi r / T) is even about T
+        frac = _f(xp, t - r, dtype) / t
+        return self.eta_min + (self.init_value - self.eta_min) * _sin2(xp, frac)
+
+
+def restart_table(T_0: int, T_mult: float, limit: int = COUNT_LIMIT):
+    """Cycle starts and lengths of SGDR up to step ``limit`` (int64 arrays).
+
+    Cycle ``i`` has length ``T_0 * T_mult**i``, exactly for integral ``T_mult``
+    and ``floor(T_0 * T_mult**i + 0.5)`` (round half up, float64) otherwise.
+    Lengths are capped at ``limit`` so they fit int32.
+    """
+    integral = float(T_mult).is_integer()
+    starts, lengths = [0], []
+    i = 0
+    while True:
+        if integral:
+            length = T_0 * int(T_mult) ** i
+        else:
+            length = int(math.floor(T_0 * float(T_mult) ** i + 0.5))
+        lengths.append(min(length, limit))
+        nxt = starts[-1] + length
+        if nxt > limit:
+            break
+        starts.append(nxt)
+        i += 1
+        if i >= MAX_RESTART_TABLE:
+            raise ValueError(
+                f"T_mult={T_mult} with T_0={T_0} needs more than {MAX_RESTART_TABLE} cycles "
+                f"below step {limit}; use T_mult = 1 or a T_mult further from 1")
+    return np.asarray(starts, dtype=np.int64), np.asarray(lengths, dtype=np.int64)
+
+
+@dataclasses.dataclass(frozen=True)
+class CosineAnnealingWarmRestarts(Schedule):
+    """SGDR: torch's warm restarts, plus per-cycle peak decay and a global warmup."""
+
+    init_value: float
+    T_0: int
+    T_mult: float = 1
+    eta_min: float = 0.0
+    decay: float = 1.0
+    warmup_steps: int = 0
+    scale_args = ("init_value",)
+
+    def __post_init__(self):
+        _set(self, "init_value", _lr("init_value", self.init_value))
+        _set(self, "T_0", v.check_int("T_0", self.T_0, min_value=1))
+        t_mult = v.check_float("T_mult", self.T_mult, lo=1.0)
+        _set(self, "T_mult", int(t_mult) if t_mult.is_integer() else t_mult)
+        _set(self, "eta_min", _lr("eta_min", self.eta_min))
+        _set(self, "decay", v.check_float("decay", self.decay, lo=0.0, hi=1.0, lo_open=True))
+        _set(self, "warmup_steps", v.check_int("warmup_steps", self.warmup_steps, min_value=0))
+        if self.T_mult != 1:
+            starts, lengths = restart_table(self.T_0, self.T_mult)
+        else:
+            starts = lengths = None
+        _set(self, "_starts", starts)
+        _set(self, "_lengths", lengths)
+
+    def __call__(self, xp, k, dtype):
+        if self._starts is None:  # host constant: equal cycles, pure integer arithmetic
+            c = k // self.T_0
+            tau = k % self.T_0
+            length = self.T_0
+        else:
+            starts = xp.asarray(self._starts, dtype=k.dtype)
+            c = xp.searchsorted(starts, k, side="right") - 1
+            tau = k - starts[c]
+            length = xp.asarray(self._lengths, dtype=k.dtype)[c]
+        frac = _f(xp, length - tau, dtype) / _f(xp, length, dtype)
+        peak = self.init_value * _exp_int(xp, math.log(self.decay), c, dtype)
+        out = self.eta_min + (peak - self.eta_min) * _sin2(xp, frac)
+        if self.warmup_steps > 0:
+            w = self.warmup_steps
+            out = out * (_f(xp, xp.minimum(k + 1, w), dtype) / w)
+        return out
+
+
+def _phased(xp, k, dtype, ends, values, strategy):
+    """torch OneCycleLR's phase walk: first phase with ``k <= end`` (else last).
+
+    ``ends`` are torch's float phase ends; ``values`` the (start, end) pairs.
+    Zero-length phases evaluate to their end value (torch divides by zero).
+    """
+    p = xp.zeros_like(k)
+    for e in ends[:-1]:
+        p = p + (k > math.floor(e)).astype(k.dtype)
+    starts = [0.0] + list(ends[:-1])
+    e = xp.asarray(ends, dtype=dtype)[p]
+    s = xp.asarray(starts, dtype=dtype)[p]
+    v0 = xp.asarray([a for a, _ in values], dtype=dtype)[p]
+    v1 = xp.asarray([b for _, b in values], dtype=dtype)[p]
+    kf = _f(xp, k, dtype)
+    den = xp.asarray([b - a for a, b in zip(starts, ends)], dtype=dtype)[p]
+    if strategy == "cos":
+        rem = _safe_div(xp, e - kf, den, 0.0)
+        return v1 + (v0 - v1) * _sin2(xp, rem)
+    pct = _safe_div(xp, kf - s, den, 1.0)
+    return v0 + (v1 - v0) * pct
+
+
+def _one_cycle_ends(total_steps, pct_start, three_phase):
+    if three_phase:
+        return [float(pct_start * total_steps) - 1, float(2 * pct_start * total_steps) - 2,
+                float(total_steps - 1)]
+    return [float(pct_start * total_steps) - 1, float(total_steps - 1)]
+
+
+def _check_one_cycle(obj):
+    _set(obj, "total_steps", v.check_int("total_steps", obj.total_steps, min_value=2))
+    _set(obj, "pct_start", v.check_float("pct_start", obj.pct_start, lo=0.0, hi=1.0,
+                                         lo_open=True, hi_open=True))
+    v.check_choice("anneal_strategy", obj.anneal_strategy, ("cos", "linear"))
+    _set(obj, "three_phase", v.check_bool("three_phase", obj.three_phase))
+    if obj.three_phase and obj.pct_start > 0.5:
+        raise ValueError(f"pct_start must be in (0, 0.5] when three_phase=True, got {obj.pct_start}")
+
+
+@dataclasses.dataclass(frozen=True)
+class OneCycleLR(Schedule):
+    """torch's OneCycleLR for ``k < total_steps``; holds the final value after."""
+
+    max_lr: float
+    total_steps: int
+    pct_start: float = 0.3
+    anneal_strategy: str = "cos"
+    div_factor: float = 25.0
+    final_div_factor: float = 1e4
+    three_phase: bool = False
+    scale_args = ("max_lr",)
+
+    def __post_init__(self):
+        _set(self, "max_lr", _lr("max_lr", self.max_lr))
+        _check_one_cycle(self)
+        _set(self, "div_factor", v.check_float("div_factor", self.div_factor, lo=0.0,
+                                               lo_open=True))
+        _set(self, "final_div_factor", v.check_float("final_div_factor", self.final_div_factor,
+                                                     lo=0.0, lo_open=True))
+
+    def __call__(self, xp, k, dtype):
+        initial = self.max_lr / self.div_factor
+        low = initial / self.final_div_factor
+        if self.three_phase:
+            vals = [(initial, self.max_lr), (self.max_lr, initial), (initial, low)]
+        else:
+            vals = [(initial, self.max_lr), (self.max_lr, low)]
+        ends = _one_cycle_ends(self.total_steps, self.pct_start, self.three_phase)
+        return _phased(xp, xp.minimum(k, self.total_steps - 1), dtype, ends, vals,
+                       self.anneal_strategy)
+
+
+@dataclasses.dataclass(frozen=True)
+class OneCycleMomentum(Schedule):
+    """Momentum of torch's OneCycleLR (inverse to the LR); holds after the end."""
+
+    total_steps: int
+    base_momentum: float = 0.85
+    max_momentum: float = 0.95
+    pct_start: float = 0.3
+    anneal_strategy: str = "cos"
+    three_phase: bool = False
+
+    def __post_init__(self):
+        _check_one_cycle(self)
+        _set(self, "base_momentum", v.check_float("base_momentum", self.base_momentum,
+                                                  lo=0.0, hi=1.0))
+        _set(self, "max_momentum", v.check_float("max_momentum", self.max_momentum,
+                                                 lo=0.0, hi=1.0))
+
+    def __call__(self, xp, k, dtype):
+        lo, hi = self.base_momentum, self.max_momentum
+        vals = [(hi, lo), (lo, hi), (hi, hi)] if self.three_phase else [(hi, lo), (lo, hi)]
+        ends = _one_cycle_ends(self.total_steps, self.pct_start, self.three_phase)
+        return _phased(xp, xp.minimum(k, self.total_steps - 1), dtype, ends, vals,
+                       self.anneal_strategy)
+
+
+_CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
+
+
+def _check_cyclic(obj):
+    _set(obj, "step_size_up", v.check_int("step_size_up", obj.step_size_up, min_value=1))
+    down = obj.step_size_up if obj.step_size_down is None else obj.step_size_down
+    _set(obj, "step_size_down", v.check_int("step_size_down", down, min_value=1))
+    _set(obj, "gamma", v.check_float("gamma", obj.gamma, lo=0.0, lo_open=True))
+    v.check_choice("scale_mode", obj.scale_mode, ("cycle", "iterations"))
+    if obj.scale_fn is None:
+        v.check_choice("mode", obj.mode, _CYCLIC_MODES)
+    elif not callable(obj.scale_fn):
+        raise TypeError(f"scale_fn must be callable or None, got {obj.scale_fn!r}")
+
+
+def _cyclic_shape(obj, xp, k, dtype):
+    """Returns torch CyclicLR's ``scale_factor * scale_fn(.)`` in [0, 1]-ish."""
+    up, down = obj.step_size_up, obj.step_size_down
+    total = up + down
+    cycle = k // total + 1
+    pos = k % total
+    sf = xp.where(pos <= up, _f(xp, pos, dtype) / up, _f(xp, total - pos, dtype) / down)
+    if obj.scale_fn is not None:
+        arg = cycle if obj.scale_mode == "cycle" else k
+        scale = obj.scale_fn(_f(xp, arg, dtype))
+    elif obj.mode == "triangular":
+        scale = 1.0
+    elif obj.mode == "triangular2":
+        scale = xp.exp2(-_f(xp, cycle - 1, dtype))
+    else:  # exp_range, scale_mode "iterations"
+        scale = _exp_int(xp, math.log(obj.gamma), k, dtype)
+    return sf * scale
+
+
+@dataclasses.dataclass(frozen=True)
+class CyclicLR(Schedule):
+    """torch's CyclicLR (triangular, triangular2, exp_range or a custom scale_fn)."""
+
+    base_lr: float
+    max_lr: float
+    step_size_up: int = 2000
+    step_size_down: int | None = None
+    mode: str = "triangular"
+    gamma: float = 1.0
+    scale_fn: Callable[[Any], Any] | None = None
+    scale_mode: str = "cycle"
+    scale_args = ("base_lr", "max_lr")
+
+    def __post_init__(self):
+        _set(self, "base_lr", _lr("base_lr", self.base_lr))
+        _set(self, "max_lr", _lr("max_lr", self.max_lr))
+        _check_cyclic(self)
+
+    def __call__(self, xp, k, dtype):
+        return self.base_lr + (self.max_lr - self.base_lr) * _cyclic_shape(self, xp, k, dtype)
+
+
+@dataclasses.dataclass(frozen=True)
+class CyclicMomentum(Schedule):
+    """Momentum of torch's CyclicLR: ``max - (max - base) * shape``."""
+
+    base_momentum: float = 0.8
+    max_momentum: float = 0.9
+    step_size_up: int = 2000
+    step_size_down: int | None = None
+    mode: str = "triangular"
+    gamma: float = 1.0
+    scale_fn: Callable[[Any], Any] | None = None
+    scale_mode: str = "cycle"
+
+    def __post_init__(self):
+        _set(self, "base_momentum", v.check_float("base_momentum", self.base_momentum,
+                                                  lo=0.0, hi=1.0))
+        _set(self, "max_momentum", v.check_float("max_momentum", self.max_momentum,
+                                                 lo=0.0, hi=1.0))
+        _check_cyclic(self)
+
+    def __call__(self, xp, k, dtype):
+        shape = _cyclic_shape(self, xp, k, dtype)
+        return self.max_momentum - (self.max_momentum - self.base_momentum) * shape
+
+
+@dataclasses.dataclass(frozen=True)
+class LambdaLR(Schedule):
+    """``init_value * fn(k)``; ``fn`` receives the integer step array."""
+
+    init_value: float
+    fn: Callable[[Any], Any]
+    scale_args = ("init_value",)
+
+    def __post_init__(self):
+        _set(self, "init_value", _lr("init_value", self.init_value))
+        if not callable(self.fn):
+            raise TypeError(f"fn must be callable, got {self.fn!r}")
+
+    def __call__(self, xp, k, dtype):
+        return self.init_value * _f(xp, self.fn(k), dtype)
+
+
+@dataclasses.dataclass(frozen=True)
+class Sequential(Schedule):
+    """torch SequentialLR: schedule ``i`` runs from milestone ``i-1`` with a rebased count."""
+
+    schedules: Sequence[Callable[[Any], Any]]
+    milestones: Sequence[int]
+
+    def __post_init__(self):
+        scheds = list(self.schedules)
+        if not scheds or not all(callable(s) for s in scheds):
+            raise TypeError(f"schedules must be a non-empty sequence of callables, got {scheds!r}")
+        _set(self, "schedules", tuple(scheds))
+        _set(self, "milestones", v.check_milestones("milestones", self.milestones, strict=True))
+        if len(self.milestones) != len(scheds) - 1:
+            raise ValueError(
+                f"milestones must have len(schedules) - 1 = {len(scheds) - 1} entries, "
+                f"got {len(self.milestones)}")
+
+    def __call__(self, xp, k, dtype):
+        """Here each entry of ``schedules`` is ``fn(k) -> value`` in the caller's namespace."""
+        out = _f(xp, self.schedules[0](k), dtype)
+        for m, s in zip(self.milestones, self.schedules[1:]):
+            out = xp.where(k < m, out, _f(xp, s(xp.maximum(k - m, 0)), dtype))
+        return out
+
+
+# --------------------------------------------------------------------------- combined library
+
+
+def _warmup_frac(xp, k, w, dtype):
+    return _f(xp, xp.minimum(k + 1, w), dtype) / w
+
+
+@dataclasses.dataclass(frozen=True)
+class LinearWarmup(Schedule):
+    """``base_lr * (k + 1) / W`` for ``k < W``, then ``base_lr``."""
+
+    base_lr: float
+    warmup_steps: int
+    scale_args = ("base_lr",)
+
+    def __post_init__(self):
+        _set(self, "base_lr", _lr("base_lr", self.base_lr))
+        _set(self, "warmup_steps", v.check_int("warmup_steps", self.warmup_steps, min_value=0))
+
+    def __call__(self, xp, k, dtype):
+        if self.warmup_steps == 0:
+            return xp.full(xp.shape(k), self.base_lr, dtype=dtype)
+        return self.base_lr * _warmup_frac(xp, k, self.warmup_steps, dtype)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExponentialWarmup(Schedule):
+    """``start * (base/start) ** ((k + 1) / W)`` for ``k < W``, then ``base_lr``."""
+
+    base_lr: float
+    warmup_steps: int
+    start_lr: float = 1e-7
+    scale_args = ("base_lr",)
+
+    def __post_init__(self):
+        _set(self, "base_lr", v.check_float("base_lr", self.base_lr, lo=0.0, lo_open=True))
+        _set(self, "warmup_steps", v.check_int("warmup_steps", self.warmup_steps, min_value=0))
+        _set(self, "start_lr", v.check_float("start_lr", self.start_lr, lo=0.0,
+                                             hi=self.base_lr, lo_open=True))
+
+    def __call__(self, xp, k, dtype):
+        if self.warmup_steps == 0:
+            return xp.full(xp.shape(k), self.base_lr, dtype=dtype)
+        log_s = math.log(self.start_lr)
+        log_ratio = math.log(self.base_lr) - log_s
+        frac = _warmup_frac(xp, k, self.warmup_steps, dtype)
+        return xp.where(k < self.warmup_steps - 1, xp.exp(log_s + log_ratio * frac),
+                        _f(xp, self.base_lr, dtype))
+
+
+@dataclasses.dataclass(frozen=True)
+class CosineWarmup(Schedule):
+    """``base_lr * (1 - cos(pi (k + 1) / W)) / 2`` for ``k < W``, then ``base_lr``."""
+
+    base_lr: float
+    warmup_steps: int
+    scale_args = ("base_lr",)
+
+    def __post_init__(self):
+        _set(self, "base_lr", _lr("base_lr", self.base_lr))
+        _set(self, "warmup_steps", v.check_int("warmup_steps", self.warmup_steps, min_value=0))
+
+    def __call__(self, xp, k, dtype):
+        if self.warmup_steps == 0:
+            return xp.full(xp.shape(k), self.base_lr, dtype=dtype)
+        return self.base_lr * _sin2(xp, _warmup_frac(xp, k, self.warmup_steps, dtype))
+
+
+@dataclasses.dataclass(frozen=True)
+class WarmupWithDecay(Schedule):
+    """Linear warmup, then cosine from ``base_lr`` to ``min_lr`` at ``total_steps``, then hold."""
+
+    base_lr: float
+    warmup_steps: int
+    total_steps: int
+    min_lr: float = 0.0
+    scale_args = ("base_lr",)
+
+    def __post_init__(self):
+        _set(self, "base_lr", _lr("base_lr", self.base_lr))
+        _set(self, "warmup_steps", v.check_int("warmup_steps", self.warmup_steps, min_value=0))
+        _set(self, "total_steps", v.check_int("total_steps", self.total_steps, min_value=1))
+        if self.total_steps <= self.warmup_steps:
+            raise ValueError(f"total_steps must be > warmup_steps={self.warmup_steps}, "
+                             f"got {self.total_steps}")
+        _set(self, "min_lr", _lr("min_lr", self.min_lr))
+
+    def __call__(self, xp, k, dtype):
+        w, t = self.warmup_steps, self.total_steps
+        rem = _f(xp, xp.maximum(t - xp.maximum(k, w), 0), dtype) / (t - w)
+        decay = self.min_lr + (self.base_lr - self.min_lr) * _sin2(xp, rem)
+        if w == 0:
+            return decay
+        return xp.where(k < w, self.base_lr * _warmup_frac(xp, k, w, dtype), decay)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExponentialCyclicLR(Schedule):
+    """Cycles of ``step_size`` steps: convex rise to ``max_lr * gamma**cycle``, mirrored fall."""
+
+    base_lr: float
+    max_lr: float
+    step_size: int
+    gamma: float = 0.96
+    scale_args = ("base_lr", "max_lr")
+
+    def __post_init__(self):
+        _set(self, "base_lr", _lr("base_lr", self.base_lr))
+        _set(self, "max_lr", _lr("max_lr", self.max_lr))
+        _set(self, "step_size", v.check_int("step_size", self.step_size, min_value=2))
+        _set(self, "gamma", v.check_float("gamma", self.gamma, lo=0.0, hi=1.0, lo_open=True))
+
+    def __call__(self, xp, k, dtype):
+        length = self.step_size
+        c = k // length
+        tau = k % length
+        peak = self.max_lr * _exp_int(xp, math.log(self.gamma), c, dtype)
+        rising = 2 * tau < length
+        q = xp.where(rising, _f(xp, 2 * tau, dtype), _f(xp, 2 * tau - length, dtype)) / length
+        shape = xp.expm1(q) / math.expm1(1.0)
+        return xp.where(rising, self.base_lr + (peak - self.base_lr) * shape,
+                        peak - (peak - self.base_lr) * shape)
+
+
+# --------------------------------------------------------------------------- lr-momentum-scheduler
+
+
+@dataclasses.dataclass(frozen=True)
+class ListSchedule(Schedule):
+    """``values[min(k, n - 1)]``: explicit values, the last one held."""
+
+    values: Sequence[float]
+
+    def __post_init__(self):
+        arr = np.asarray(self.values, dtype=np.float64)
+        if arr.ndim != 1 or arr.size == 0:
+            raise ValueError(f"values must be a non-empty 1-D sequence, got shape {arr.shape}")
+        if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+            raise ValueError("values must be finite and >= 0, got "
+                             f"{arr[~(np.isfinite(arr) & (arr >= 0))][:3].tolist()}...")
+        _set(self, "values", tuple(arr.tolist()))
+
+    def __call__(self, xp, k, dtype):
+        table = xp.asarray(self.values, dtype=dtype)
+        return table[xp.clip(k, 0, len(self.values) - 1)]
+
+
+@dataclasses.dataclass(frozen=True)
+class RangeFinder(Schedule):
+    """Exponential sweep ``start_lr -> end_lr`` over ``num_steps`` (logspace), then hold."""
+
+    num_steps: int
+    start_lr: float = 1e-7
+    end_lr: float = 1.0
+
+    def __post_init__(self):
+        _set(self, "num_steps", v.check_int("num_steps", self.num_steps, min_value=2))
+        _set(self, "start_lr", v.check_float("start_lr", self.start_lr, lo=0.0, lo_open=True))
+        _set(self, "end_lr", v.check_float("end_lr", self.end_lr, lo=self.start_lr, lo_open=True))
+
+    def __call__(self, xp, k, dtype):
+        n = self.num_steps - 1
+        frac = _f(xp, xp.clip(k, 0, n), dtype) / n
+        log_s = math.log(self.start_lr)
+        return xp.exp(log_s + (math.log(self.end_lr) - log_s) * frac)
+
+
+def _policy_len(num_steps):
+    return int(0.45 * num_steps)
+
+
+def _linspace_at(xp, j, n, a, b, dtype):
+    """``numpy.linspace(a, b, n)[j]`` for integer arrays ``j`` (n == 1 gives ``a``)."""
+    if n <= 1:
+        return xp.full(xp.shape(j), a, dtype=dtype)
+    return a + (b - a) * (_f(xp, j, dtype) / (n - 1))
+
+
+def _three_linear(xp, k, dtype, num_steps, segs):
+    p = _policy_len(num_steps)
+    kk = xp.clip(k, 0, num_steps - 1)
+    (a0, b0), (a1, b1), (a2, b2) = segs
+    first = _linspace_at(xp, kk, p, a0, b0, dtype)
+    second = _linspace_at(xp, kk - p, p, a1, b1, dtype)
+    third = _linspace_at(xp, kk - 2 * p, num_steps - 2 * p, a2, b2, dtype)
+    return xp.where(kk < p, first, xp.where(kk < 2 * p, second, third))
+
+
+@dataclasses.dataclass(frozen=True)
+class OneCyclePolicyLR(Schedule):
+    """Smith's linear 1cycle (lr-momentum-scheduler): 45% up, 45% down, 10% annihilation."""
+
+    max_lr: float
+    num_steps: int
+    scale_args = ("max_lr",)
+
+    def __post_init__(self):
+        _set(self, "max_lr", _lr("max_lr", self.max_lr))
+        _set(self, "num_steps", v.check_int("num_steps", self.num_steps, min_value=3))
+
+    def __call__(self, xp, k, dtype):
+        m = self.max_lr
+        return _three_linear(xp, k, dtype, self.num_steps,
+                             [(m / 10, m), (m, m / 10), (m / 10, m / 100)])
+
+
+def _check_momentum_range(obj):
+    rng = obj.momentum_range
+    if not isinstance(rng, Sequence) or isinstance(rng, str) or len(rng) != 2:
+        raise TypeError(f"momentum_range must be a pair (low, high), got {rng!r}")
+    lo = v.check_float("momentum_range[0]", rng[0], lo=0.0, hi=1.0)
+    hi = v.check_float("momentum_range[1]", rng[1], lo=lo, hi=1.0)
+    _set(obj, "momentum_range", (lo, hi))
+
+
+@dataclasses.dataclass(frozen=True)
+class OneCyclePolicyMomentum(Schedule):
+    """Momentum of the 1cycle policy: high -> low -> high, then held high."""
+
+    num_steps: int
+    momentum_range: tuple[float, float] = (0.85, 0.95)
+
+    def __post_init__(self):
+        _set(self, "num_steps", v.check_int("num_steps", self.num_steps, min_value=3))
+        _check_momentum_range(self)
+
+    def __call__(self, xp, k, dtype):
+        lo, hi = self.momentum_range
+        return _three_linear(xp, k, dtype, self.num_steps, [(hi, lo), (lo, hi), (hi, hi)])

@@ -1,0 +1,93 @@
+"""Argument checks shared by both adapters.
+
+Every check raises at construction time with a message that names the
+argument, the offending value and the accepted range, e.g.
+``ValueError: step_size must be an integer >= 1, got 0``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "check_int",
+    "check_float",
+    "check_choice",
+    "check_milestones",
+    "check_bool",
+]
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool) or type(value).__name__ == "bool_"
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Returns ``value`` if it is a Python/numpy bool, else raises TypeError."""
+    if not _is_bool(value):
+        raise TypeError(f"{name} must be a bool, got {value!r} ({type(value).__name__})")
+    return bool(value)
+
+
+def check_int(name: str, value: Any, *, min_value: int | None = None,
+              max_value: int | None = None) -> int:
+    """Returns ``value`` as ``int`` after checking type and range.
+
+    Floats are rejected even when integral, as torch does for step counts:
+    a step count of ``2.0`` is almost always a bug (``epochs * 0.5``).
+    """
+    if _is_bool(value) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    value = int(value)
+    if min_value is not None and value < min_value:
+        raise ValueError(f"{name} must be an integer >= {min_value}, got {value}")
+    if max_value is not None and value > max_value:
+        raise ValueError(f"{name} must be an integer <= {max_value}, got {value}")
+    return value
+
+
+def check_float(name: str, value: Any, *, lo: float | None = None, hi: float | None = None,
+                lo_open: bool = False, hi_open: bool = False) -> float:
+    """Returns ``value`` as a finite ``float`` inside the given interval."""
+    if _is_bool(value) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    left = "(" if lo_open else "["
+    right = ")" if hi_open else "]"
+    interval = f"{left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}"
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number in {interval}, got {value}")
+    if lo is not None and (value < lo or (lo_open and value == lo)):
+        raise ValueError(f"{name} must be in {interval}, got {value}")
+    if hi is not None and (value > hi or (hi_open and value == hi)):
+        raise ValueError(f"{name} must be in {interval}, got {value}")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    """Returns ``value`` if it is one of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+    return value
+
+
+def check_milestones(name: str, value: Any, *, strict: bool = True) -> tuple[int, ...]:
+    """Checks a non-empty, sorted sequence of integers >= 1.
+
+    ``strict=True`` requires strictly increasing values (SequentialLR);
+    ``strict=False`` allows repeats (MultiStepLR applies gamma once per repeat).
+    """
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) and not hasattr(value, "__iter__"):
+        raise TypeError(f"{name} must be a sequence of integers, got {value!r}")
+    items = list(value)
+    if not items:
+        raise ValueError(f"{name} must be a non-empty sorted sequence of integers >= 1, got []")
+    out = tuple(check_int(f"{name}[{i}]", m, min_value=1) for i, m in enumerate(items))
+    for a, b in zip(out, out[1:]):
+        if b < a or (strict and b == a):
+            order = "strictly increasing" if strict else "sorted (non-decreasing)"
+            raise ValueError(f"{name} must be {order}, got {list(out)}")
+    return out

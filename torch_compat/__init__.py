@@ -1,0 +1,57 @@
+"""torch_compat: optax_sched's schedules as ``torch.optim.lr_scheduler.LRScheduler`` classes.
+
+Same formulas as ``optax_sched`` (both evaluate ``sched_core``), so PyTorch and JAX
+code get identical LR and momentum sequences. Importing this package never imports jax.
+"""
+
+from torch_compat._base import CoreLRScheduler
+from torch_compat._base import read_momentum
+from torch_compat._base import write_momentum
+from torch_compat._schedulers import ConstantLR
+from torch_compat._schedulers import CosineAnnealingLR
+from torch_compat._schedulers import CosineAnnealingWarmRestarts
+from torch_compat._schedulers import CosineWarmup
+from torch_compat._schedulers import CyclicLR
+from torch_compat._schedulers import ExponentialCyclicLR
+from torch_compat._schedulers import ExponentialLR
+from torch_compat._schedulers import ExponentialWarmup
+from torch_compat._schedulers import LambdaLR
+from torch_compat._schedulers import LambdaScheduler
+from torch_compat._schedulers import LinearLR
+from torch_compat._schedulers import LinearWarmup
+from torch_compat._schedulers import ListScheduler
+from torch_compat._schedulers import MultiStepLR
+from torch_compat._schedulers import OneCycleLR
+from torch_compat._schedulers import OneCyclePolicy
+from torch_compat._schedulers import PolynomialLR
+from torch_compat._schedulers import RangeFinder
+from torch_compat._schedulers import SequentialLR
+from torch_compat._schedulers import StepLR
+from torch_compat._schedulers import WarmupWithDecay
+
+__all__ = (
+    "ConstantLR",
+    "CoreLRScheduler",
+    "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CosineWarmup",
+    "CyclicLR",
+    "ExponentialCyclicLR",
+    "ExponentialLR",
+    "ExponentialWarmup",
+    "LambdaLR",
+    "LambdaScheduler",
+    "LinearLR",
+    "LinearWarmup",
+    "ListScheduler",
+    "MultiStepLR",
+    "OneCycleLR",
+    "OneCyclePolicy",
+    "PolynomialLR",
+    "RangeFinder",
+    "SequentialLR",
+    "StepLR",
+    "WarmupWithDecay",
+    "read_momentum",
+    "write_momentum",
+)
