@@ -64,9 +64,14 @@ def _f(xp, x, dtype):
 
 
 def _sin2(xp, frac):
-    """``sin(pi/2 * frac)**2``: 1 at frac = 1, 0 at frac = 0, no cancellation."""
+    """``sin(pi/2 * frac)**2 == (1 + cos(pi * (1 - frac))) / 2`` for ``frac`` in [0, 1].
+
+    The sine form is used below 1/2 (full relative accuracy near 0, where
+    ``1 + cos`` cancels); the cosine form from 1/2 on, where it has no
+    cancellation, ``1 - frac`` is exact (Sterbenz) and 1/2 and 1 come out exactly.
+    """
     s = xp.sin(_HALF_PI * frac)
-    return s * s
+    return xp.where(frac < 0.5, s * s, 0.5 + 0.5 * xp.cos(math.pi * (1 - frac)))
 
 
 def _exp_int(xp, log_base: float, n, dtype):

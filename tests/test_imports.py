@@ -1,0 +1,61 @@
+"""Import isolation: torch_compat never needs jax, optax_sched never needs torch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+_BLOCK = textwrap.dedent("""
+    import importlib.abc, sys
+    class Block(importlib.abc.MetaPathFinder):
+        def __init__(self, names): self.names = names
+        def find_spec(self, name, path=None, target=None):
+            if name.split('.')[0] in self.names:
+                raise ImportError(f'{{name}} is blocked for this test')
+            return None
+    sys.meta_path.insert(0, Block({blocked!r}))
+""")
+
+
+def _run(blocked: set[str], body: str) -> subprocess.CompletedProcess:
+    code = _BLOCK.format(blocked=blocked) + textwrap.dedent(body)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.mark.parametrize("package,blocked", [
+    ("torch_compat", {"jax", "jaxlib", "optax", "flax"}),
+    ("optax_sched", {"torch"}),
+    ("sched_core", {"jax", "jaxlib", "optax", "flax", "torch"}),
+])
+def test_package_imports_without_the_other_framework(package, blocked):
+    proc = _run(blocked, f"""
+        import {package}
+        bad = sorted(m for m in sys.modules if m.split('.')[0] in {blocked!r})
+        assert not bad, bad
+        print('ok', len({package}.__all__))
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("ok")
+
+
+def test_blocking_really_blocks():
+    proc = _run({"torch"}, "import torch")
+    assert proc.returncode != 0 and "blocked" in proc.stderr
+
+
+def test_torch_compat_works_without_jax():
+    proc = _run({"jax", "jaxlib", "optax", "flax"}, """
+        import torch, torch_compat
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+        s = torch_compat.CosineAnnealingLR(opt, T_max=2)
+        out = []
+        for _ in range(3):
+            out.append(s.get_last_lr()[0]); opt.step(); s.step()
+        print(out)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[1.0, 0.5, 0.0]"
