@@ -57,6 +57,8 @@ COUNT_LIMIT = 2**31 - 1
 MAX_RESTART_TABLE = 100_000
 
 _HALF_PI = 0.5 * math.pi
+#: Periods whose double must still fit int32 (cosine half period, cyclic half cycles).
+_HALF_LIMIT = COUNT_LIMIT // 2
 
 
 def _f(xp, x, dtype):
@@ -87,6 +89,11 @@ def _safe_div(xp, num, den, fallback):
     """``num / den`` where ``den != 0``, else ``fallback`` (no NaN either way)."""
     zero = den == 0
     return xp.where(zero, fallback, num / xp.where(zero, 1, den))
+
+
+def _warmup_frac(xp, k, w, dtype):
+    """``min(k + 1, w) / w`` without overflowing at the largest int32 count."""
+    return _f(xp, xp.minimum(k, w - 1) + 1, dtype) / w
 
 
 def _lr(name, value):
@@ -204,8 +211,10 @@ class LinearLR(Schedule):
         _set(self, "total_iters", v.check_int("total_iters", self.total_iters, min_value=1))
 
     def __call__(self, xp, k, dtype):
-        frac = _f(xp, xp.minimum(k, self.total_iters), dtype) / self.total_iters
-        return self.init_value * (self.start_factor + (self.end_factor - self.start_factor) * frac)
+        # Interpolate from the end with the integer remainder: the end value is exact
+        # (0 * x == 0) even when XLA turns the division into a reciprocal and an FMA.
+        rem = _f(xp, self.total_iters - xp.minimum(k, self.total_iters), dtype) / self.total_iters
+        return self.init_value * (self.end_factor + (self.start_factor - self.end_factor) * rem)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -238,7 +247,7 @@ class CosineAnnealingLR(Schedule):
 
     def __post_init__(self):
         _set(self, "init_value", _lr("init_value", self.init_value))
-        _set(self, "T_max", v.check_int("T_max", self.T_max, min_value=1))
+        _set(self, "T_max", v.check_int("T_max", self.T_max, min_value=1, max_value=_HALF_LIMIT))
         _set(self, "eta_min", _lr("eta_min", self.eta_min))
 
     def __call__(self, xp, k, dtype):
@@ -318,8 +327,7 @@ class CosineAnnealingWarmRestarts(Schedule):
         peak = self.init_value * _exp_int(xp, math.log(self.decay), c, dtype)
         out = self.eta_min + (peak - self.eta_min) * _sin2(xp, frac)
         if self.warmup_steps > 0:
-            w = self.warmup_steps
-            out = out * (_f(xp, xp.minimum(k + 1, w), dtype) / w)
+            out = out * _warmup_frac(xp, k, self.warmup_steps, dtype)
         return out
 
 
@@ -426,9 +434,11 @@ _CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 
 
 def _check_cyclic(obj):
-    _set(obj, "step_size_up", v.check_int("step_size_up", obj.step_size_up, min_value=1))
+    _set(obj, "step_size_up", v.check_int("step_size_up", obj.step_size_up, min_value=1,
+                                          max_value=_HALF_LIMIT))
     down = obj.step_size_up if obj.step_size_down is None else obj.step_size_down
-    _set(obj, "step_size_down", v.check_int("step_size_down", down, min_value=1))
+    _set(obj, "step_size_down", v.check_int("step_size_down", down, min_value=1,
+                                            max_value=_HALF_LIMIT))
     _set(obj, "gamma", v.check_float("gamma", obj.gamma, lo=0.0, lo_open=True))
     v.check_choice("scale_mode", obj.scale_mode, ("cycle", "iterations"))
     if obj.scale_fn is None:
@@ -550,10 +560,6 @@ class Sequential(Schedule):
 # --------------------------------------------------------------------------- combined library
 
 
-def _warmup_frac(xp, k, w, dtype):
-    return _f(xp, xp.minimum(k + 1, w), dtype) / w
-
-
 @dataclasses.dataclass(frozen=True)
 class LinearWarmup(Schedule):
     """``base_lr * (k + 1) / W`` for ``k < W``, then ``base_lr``."""
@@ -664,8 +670,8 @@ class ExponentialCyclicLR(Schedule):
         c = k // length
         tau = k % length
         peak = self.max_lr * _exp_int(xp, math.log(self.gamma), c, dtype)
-        rising = 2 * tau < length
-        q = xp.where(rising, _f(xp, 2 * tau, dtype), _f(xp, 2 * tau - length, dtype)) / length
+        rising = tau < length - tau  # 2 * tau < length, without int32 overflow
+        q = xp.where(rising, 2 * _f(xp, tau, dtype), _f(xp, tau - (length - tau), dtype)) / length
         shape = xp.expm1(q) / math.expm1(1.0)
         return xp.where(rising, self.base_lr + (peak - self.base_lr) * shape,
                         peak - (peak - self.base_lr) * shape)
