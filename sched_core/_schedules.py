@@ -596,11 +596,12 @@ class ExponentialWarmup(Schedule):
     def __call__(self, xp, k, dtype):
         if self.warmup_steps == 0:
             return xp.full(xp.shape(k), self.base_lr, dtype=dtype)
-        log_s = math.log(self.start_lr)
-        log_ratio = math.log(self.base_lr) - log_s
-        frac = _warmup_frac(xp, k, self.warmup_steps, dtype)
-        return xp.where(k < self.warmup_steps - 1, xp.exp(log_s + log_ratio * frac),
-                        _f(xp, self.base_lr, dtype))
+        # base * (start/base) ** ((W - 1 - min(k, W - 1)) / W): measured from the end, so
+        # the large values (near base_lr) carry the smallest float32 exponent error.
+        w = self.warmup_steps
+        log_ratio = math.log(self.start_lr) - math.log(self.base_lr)
+        rem = _f(xp, w - 1 - xp.minimum(k, w - 1), dtype) / w
+        return self.base_lr * xp.exp(log_ratio * rem)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -715,9 +716,8 @@ class RangeFinder(Schedule):
 
     def __call__(self, xp, k, dtype):
         n = self.num_steps - 1
-        frac = _f(xp, xp.clip(k, 0, n), dtype) / n
-        log_s = math.log(self.start_lr)
-        return xp.exp(log_s + (math.log(self.end_lr) - log_s) * frac)
+        rem = _f(xp, n - xp.clip(k, 0, n), dtype) / n  # from the end: see ExponentialWarmup
+        return self.end_lr * xp.exp((math.log(self.start_lr) - math.log(self.end_lr)) * rem)
 
 
 def _policy_len(num_steps):
