@@ -5,6 +5,8 @@ returned for ``k`` is the one used by update ``k`` (0-based). The formulas live
 in ``sched_core`` and are shared with ``torch_compat``.
 """
 
+from optax_sched._gracos import GraCosState
+from optax_sched._gracos import gracos
 from optax_sched._inject import InjectSchedulesState
 from optax_sched._inject import current_lr
 from optax_sched._inject import current_momentum
@@ -35,6 +37,8 @@ from optax_sched._schedules import step_lr
 from optax_sched._schedules import warmup_with_decay
 
 __all__ = (
+    "GraCosState",
+    "gracos",
     "InjectSchedulesState",
     "constant_lr",
     "cosine_annealing_lr",

@@ -112,6 +112,15 @@ def _is_masked(node):
     return isinstance(node, optax.MaskedNode)
 
 
+def _unwrap(value):
+    """Plain arrays from flax.nnx containers (``nnx.Optimizer`` wraps its state)."""
+    if hasattr(value, "to_pure_dict"):  # nnx.State
+        return value.to_pure_dict()
+    if any(c.__name__ == "Variable" for c in type(value).__mro__) and hasattr(value, "get_value"):
+        return value.get_value()
+    return value
+
+
 def _find(state, which: int, what: str):
     found, saw_inject = [], []
 
@@ -134,6 +143,7 @@ def _find(state, which: int, what: str):
                 visit(child)
 
     visit(state)
+    found = [_unwrap(x) for x in found]
     if not found:
         hint = ""
         if saw_inject:

@@ -5,6 +5,7 @@ Every formula is written once here against an explicit array namespace ``xp``.
 numpy float64. See ``docs/math.md`` for the mathematics and conventions.
 """
 
+from sched_core._gracos import GraCos
 from sched_core._schedules import COUNT_LIMIT
 from sched_core._schedules import ConstantLR
 from sched_core._schedules import CosineAnnealingLR
@@ -44,6 +45,7 @@ __all__ = (
     "ExponentialCyclicLR",
     "ExponentialLR",
     "ExponentialWarmup",
+    "GraCos",
     "LambdaLR",
     "LinearLR",
     "LinearWarmup",

@@ -7,6 +7,9 @@ code get identical LR and momentum sequences. Importing this package never impor
 from torch_compat._base import CoreLRScheduler
 from torch_compat._base import read_momentum
 from torch_compat._base import write_momentum
+from torch_compat._gracos import GraCos
+from torch_compat._gracos import GraCosOOP
+from torch_compat._gracos import per_tensor_param_groups
 from torch_compat._schedulers import ConstantLR
 from torch_compat._schedulers import CosineAnnealingLR
 from torch_compat._schedulers import CosineAnnealingWarmRestarts
@@ -30,6 +33,9 @@ from torch_compat._schedulers import StepLR
 from torch_compat._schedulers import WarmupWithDecay
 
 __all__ = (
+    "GraCos",
+    "GraCosOOP",
+    "per_tensor_param_groups",
     "ConstantLR",
     "CoreLRScheduler",
     "CosineAnnealingLR",
