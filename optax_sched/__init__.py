@@ -8,6 +8,8 @@ in ``sched_core`` and are shared with ``torch_compat``.
 from optax_sched._gracos import GraCosState
 from optax_sched._gracos import gracos
 from optax_sched._inject import InjectSchedulesState
+from optax_sched._plateau import ReduceOnPlateauState
+from optax_sched._plateau import reduce_on_plateau
 from optax_sched._inject import current_lr
 from optax_sched._inject import current_momentum
 from optax_sched._inject import inject_schedules
@@ -37,6 +39,8 @@ from optax_sched._schedules import step_lr
 from optax_sched._schedules import warmup_with_decay
 
 __all__ = (
+    "ReduceOnPlateauState",
+    "reduce_on_plateau",
     "GraCosState",
     "gracos",
     "InjectSchedulesState",

@@ -6,6 +6,7 @@ numpy float64. See ``docs/math.md`` for the mathematics and conventions.
 """
 
 from sched_core._gracos import GraCos
+from sched_core._plateau import Plateau
 from sched_core._schedules import COUNT_LIMIT
 from sched_core._schedules import ConstantLR
 from sched_core._schedules import CosineAnnealingLR
@@ -55,6 +56,7 @@ __all__ = (
     "OneCycleMomentum",
     "OneCyclePolicyLR",
     "OneCyclePolicyMomentum",
+    "Plateau",
     "PolynomialLR",
     "RangeFinder",
     "Schedule",

@@ -10,6 +10,7 @@ from torch_compat._base import write_momentum
 from torch_compat._gracos import GraCos
 from torch_compat._gracos import GraCosOOP
 from torch_compat._gracos import per_tensor_param_groups
+from torch_compat._plateau import ReduceLROnPlateau
 from torch_compat._schedulers import ConstantLR
 from torch_compat._schedulers import CosineAnnealingLR
 from torch_compat._schedulers import CosineAnnealingWarmRestarts
@@ -33,6 +34,7 @@ from torch_compat._schedulers import StepLR
 from torch_compat._schedulers import WarmupWithDecay
 
 __all__ = (
+    "ReduceLROnPlateau",
     "GraCos",
     "GraCosOOP",
     "per_tensor_param_groups",

@@ -1,0 +1,94 @@
+"""Reduce-on-plateau with torch semantics as an Optax transformation."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from optax_sched._inject import register_reader
+from sched_core import Plateau
+from sched_core import _validate as v
+
+__all__ = ["ReduceOnPlateauState", "reduce_on_plateau"]
+
+
+class ReduceOnPlateauState(NamedTuple):
+    """State of :func:`reduce_on_plateau`.
+
+    Attributes:
+      lr: the LR the next update will use.  # shape=(), float32
+      best: best metric seen.  # shape=(), float32
+      num_bad_epochs: steps since the last improvement.  # shape=(), int32
+      cooldown_counter: remaining cooldown steps.  # shape=(), int32
+      count: updates done.  # shape=(), int32
+    """
+
+    lr: jax.Array
+    best: jax.Array
+    num_bad_epochs: jax.Array
+    cooldown_counter: jax.Array
+    count: jax.Array
+
+
+def reduce_on_plateau(init_value: float, mode: str = "min", factor: float = 0.1,
+                      patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                      cooldown: int = 0, min_lr: float = 0.0,
+                      eps: float = 1e-8) -> optax.GradientTransformationExtraArgs:
+    r"""torch ``ReduceLROnPlateau`` as an LR transform: scales updates by ``-lr``.
+
+    ``update(updates, state, params=None, *, value)`` uses the current LR for this update,
+    then feeds ``value`` (this update's metric, e.g. the loss) to torch's rule:
+
+    .. math:: \text{bad} \leftarrow 0 \text{ if better else bad} + 1;\quad
+       \text{if bad} > \text{patience}: \eta \leftarrow \max(\eta f, \eta_{min})
+       \text{ (when the cut exceeds eps)}
+
+    with torch's cooldown. Differences from ``optax.contrib.reduce_on_plateau``: it is the
+    learning rate (not a scale after another LR), patience is counted as torch does
+    (reduction on the ``patience + 2``-th flat value, optax on the ``patience + 1``-th),
+    ``mode="max"`` and ``threshold_mode="abs"`` exist, and ``"rel_abs"`` is correct for
+    negative metrics. Non-finite metrics are skipped (torch counts them as bad).
+
+    Args:
+      init_value: initial learning rate.
+      mode: ``"min"`` or ``"max"``.
+      factor: multiplicative cut in ``(0, 1)``.
+      patience: bad steps tolerated before a cut.
+      threshold: improvement threshold ``>= 0``.
+      threshold_mode: ``"rel"``, ``"abs"`` or ``"rel_abs"``.
+      cooldown: steps after a cut during which bad steps are not counted.
+      min_lr: lower bound on the LR.
+      eps: cuts smaller than this are ignored.
+
+    Returns:
+      An ``optax.GradientTransformationExtraArgs`` reading ``value=``.
+    """
+    rule = Plateau(mode, factor, patience, threshold, threshold_mode, cooldown, min_lr, eps)
+    init_value = v.check_float("init_value", init_value, lo=0.0)
+
+    def init_fn(params):
+        del params
+        dt = jnp.asarray(0.0).dtype
+        zero = jnp.zeros([], jnp.int32)
+        return ReduceOnPlateauState(jnp.asarray(init_value, dt), jnp.asarray(rule.worst, dt),
+                                    zero, zero, zero)
+
+    def update_fn(updates, state, params=None, *, value, **extra_args):
+        del params, extra_args
+        dt = state.lr.dtype
+        new_updates = jax.tree_util.tree_map(
+            lambda u: (-state.lr * u.astype(dt)).astype(u.dtype), updates)
+        metric = jnp.asarray(value, dt)
+        best, bad, cd, lr, _ = rule.step(jnp, state.best, state.num_bad_epochs,
+                                         state.cooldown_counter, state.lr, metric)
+        return new_updates, ReduceOnPlateauState(lr.astype(dt), best.astype(dt),
+                                                 bad.astype(jnp.int32), cd.astype(jnp.int32),
+                                                 optax.safe_increment(state.count))
+
+    return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+
+
+register_reader(ReduceOnPlateauState, lambda s: s.lr, lambda s: None)
