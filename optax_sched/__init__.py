@@ -5,6 +5,9 @@ returned for ``k`` is the one used by update ``k`` (0-based). The formulas live
 in ``sched_core`` and are shared with ``torch_compat``.
 """
 
+from optax_sched._adaptive import AdaptiveState
+from optax_sched._adaptive import adaptive
+from optax_sched._adaptive import adaptive_snapshot
 from optax_sched._gracos import GraCosState
 from optax_sched._gracos import gracos
 from optax_sched._inject import InjectSchedulesState
@@ -39,6 +42,9 @@ from optax_sched._schedules import step_lr
 from optax_sched._schedules import warmup_with_decay
 
 __all__ = (
+    "AdaptiveState",
+    "adaptive",
+    "adaptive_snapshot",
     "ReduceOnPlateauState",
     "reduce_on_plateau",
     "GraCosState",

@@ -5,6 +5,7 @@ Every formula is written once here against an explicit array namespace ``xp``.
 numpy float64. See ``docs/math.md`` for the mathematics and conventions.
 """
 
+from sched_core._adaptive import AdaptiveConfig
 from sched_core._gracos import GraCos
 from sched_core._plateau import Plateau
 from sched_core._schedules import COUNT_LIMIT
@@ -36,6 +37,7 @@ from sched_core._schedules import restart_table
 from sched_core import _validate as validate
 
 __all__ = (
+    "AdaptiveConfig",
     "COUNT_LIMIT",
     "ConstantLR",
     "CosineAnnealingLR",

@@ -7,6 +7,7 @@ code get identical LR and momentum sequences. Importing this package never impor
 from torch_compat._base import CoreLRScheduler
 from torch_compat._base import read_momentum
 from torch_compat._base import write_momentum
+from torch_compat._adaptive import AdaptiveScheduler
 from torch_compat._gracos import GraCos
 from torch_compat._gracos import GraCosOOP
 from torch_compat._gracos import per_tensor_param_groups
@@ -34,6 +35,7 @@ from torch_compat._schedulers import StepLR
 from torch_compat._schedulers import WarmupWithDecay
 
 __all__ = (
+    "AdaptiveScheduler",
     "ReduceLROnPlateau",
     "GraCos",
     "GraCosOOP",
