@@ -38,7 +38,9 @@ def test_every_schedule_is_in_the_readme_table_and_the_math_doc():
         assert f"`{name}(" in readme, name
         assert f"`{fam.torch_class}" in readme, fam.torch_class
         assert name in math, name
-    for extra in ("one_cycle_momentum", "cyclic_momentum", "sequential_lr", "LambdaScheduler"):
+    for extra in ("one_cycle_momentum", "cyclic_momentum", "sequential_lr", "LambdaScheduler",
+                  "gracos", "GraCosOOP", "reduce_on_plateau", "ReduceLROnPlateau", "adaptive",
+                  "AdaptiveScheduler"):
         assert extra in readme and extra in math, extra
 
 
