@@ -129,3 +129,22 @@ def test_adaptive_parity(seed, optimizer, dynamic):
                 scale = np.max(np.abs(ref_params[k]))
                 np.testing.assert_allclose(params[k], ref_params[k], rtol=1e-4, atol=1e-4 * scale)
     assert np.all(np.isfinite(ref[0])) and np.all(ref[0] > 0)
+
+
+def test_torch_face_matches_the_independent_oracle():
+    from parity_tests import adaptive_oracle
+
+    losses, grads = stream(5)
+    losses, grads = losses[:300], grads[:300]
+    ref, _, _ = run_torch(losses, grads, "sgd")
+    lr_rules = {"trend": 0.6, "variance": 0.3, "grad_norm": 0.1}
+    mom_rules = {"relative": 0.7, "inverse": 0.3}
+    gnorms = [float(np.sqrt(sum(np.sum(np.asarray(x, np.float64) ** 2) for x in g)))
+              for g in grads]
+    for k in range(0, 300, 7):
+        lr, mom, w, mw = adaptive_oracle.controls(losses[:k], gnorms[:k], k, 0.05, 0.9,
+                                                  lr_rules, mom_rules, True, None)
+        assert ref[0][k] == pytest.approx(lr, rel=1e-9)
+        assert ref[1][k] == pytest.approx(mom, rel=1e-9)
+        np.testing.assert_allclose(ref[3][k], [w[r] for r in LR_RULES], rtol=1e-9)
+        np.testing.assert_allclose(ref[4][k], [mw[r] for r in MOMENTUM_RULES], rtol=1e-9)
