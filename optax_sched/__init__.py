@@ -8,6 +8,8 @@ in ``sched_core`` and are shared with ``torch_compat``.
 from optax_sched._adaptive import AdaptiveState
 from optax_sched._adaptive import adaptive
 from optax_sched._adaptive import adaptive_snapshot
+from optax_sched._by_name import from_name
+from optax_sched._finder import lr_finder
 from optax_sched._gracos import GraCosState
 from optax_sched._gracos import gracos
 from optax_sched._inject import InjectSchedulesState
@@ -62,9 +64,11 @@ __all__ = (
     "exponential_lr",
     "exponential_warmup",
     "from_core",
+    "from_name",
     "inject_schedules",
     "lambda_lr",
     "linear_lr",
+    "lr_finder",
     "linear_warmup",
     "list_schedule",
     "multistep_lr",

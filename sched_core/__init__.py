@@ -6,6 +6,7 @@ numpy float64. See ``docs/math.md`` for the mathematics and conventions.
 """
 
 from sched_core._adaptive import AdaptiveConfig
+from sched_core._finder import LRFinderResult
 from sched_core._gracos import GraCos
 from sched_core._plateau import Plateau
 from sched_core._schedules import COUNT_LIMIT
@@ -49,6 +50,7 @@ __all__ = (
     "ExponentialLR",
     "ExponentialWarmup",
     "GraCos",
+    "LRFinderResult",
     "LambdaLR",
     "LinearLR",
     "LinearWarmup",

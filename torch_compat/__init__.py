@@ -5,9 +5,11 @@ code get identical LR and momentum sequences. Importing this package never impor
 """
 
 from torch_compat._base import CoreLRScheduler
+from torch_compat._by_name import from_name
 from torch_compat._base import read_momentum
 from torch_compat._base import write_momentum
 from torch_compat._adaptive import AdaptiveScheduler
+from torch_compat._finder import LRFinder
 from torch_compat._gracos import GraCos
 from torch_compat._gracos import GraCosOOP
 from torch_compat._gracos import per_tensor_param_groups
@@ -49,9 +51,11 @@ __all__ = (
     "ExponentialCyclicLR",
     "ExponentialLR",
     "ExponentialWarmup",
+    "from_name",
     "LambdaLR",
     "LambdaScheduler",
     "LinearLR",
+    "LRFinder",
     "LinearWarmup",
     "ListScheduler",
     "MultiStepLR",

@@ -1,0 +1,62 @@
+"""LR range test for JAX/Optax."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import jax
+import optax
+
+from optax_sched._schedules import range_finder
+from sched_core._finder import FinderConfig, LRFinderResult, Tracker, finish
+
+__all__ = ["lr_finder"]
+
+
+def lr_finder(loss_fn: Callable[..., Any], params: Any, batches: Iterable[Any],
+              tx_factory: Callable[..., optax.GradientTransformation], *,
+              start_lr: float = 1e-7, end_lr: float = 1.0, num_steps: int = 100,
+              smooth: float = 0.05, diverge_factor: float = 4.0) -> LRFinderResult:
+    """Exponential LR sweep (fastai's range test) with early stop on divergence.
+
+    Trains a copy of ``params`` for up to ``num_steps`` updates with
+    ``tx_factory(schedule)``, where the schedule is :func:`range_finder` (``start_lr`` to
+    ``end_lr``), records the smoothed loss and stops when it exceeds ``diverge_factor`` x
+    the best (or is non-finite). The caller's ``params`` are never modified (JAX arrays are
+    immutable); one jitted step is compiled for the whole sweep.
+
+    Args:
+      loss_fn: ``loss_fn(params, batch) -> scalar loss``.
+      params: initial parameters.
+      batches: iterable of batches (cycled if shorter than ``num_steps``).
+      tx_factory: e.g. ``optax.sgd`` or ``lambda lr: optax.adam(lr)``.
+      start_lr: first LR.
+      end_lr: last LR.
+      num_steps: sweep length.
+      smooth: smoothing factor of the loss (torch-lr-finder's ``smooth_f``).
+      diverge_factor: stop when the smoothed loss exceeds this multiple of the best.
+
+    Returns:
+      An ``LRFinderResult`` with ``lrs``, smoothed ``losses``, ``suggestions``
+      (``valley``, ``steep``, ``minimum``) and ``plot()``.
+    """
+    cfg = FinderConfig(start_lr, end_lr, num_steps, smooth, diverge_factor)
+    tx = tx_factory(range_finder(num_steps, start_lr, end_lr))
+
+    @jax.jit
+    def step(p, state, batch):
+        loss, grads = jax.value_and_grad(loss_fn)(p, batch)
+        updates, state = tx.update(grads, state, p)
+        return optax.apply_updates(p, updates), state, loss
+
+    batches = list(batches)
+    if not batches:
+        raise ValueError("batches must contain at least one batch")
+    p, state = params, tx.init(params)
+    tracker = Tracker(cfg)
+    for i in range(num_steps):
+        p, state, loss = step(p, state, batches[i % len(batches)])
+        if tracker.add(float(loss)):
+            break
+    return finish(cfg, tracker)
