@@ -55,8 +55,8 @@ def check_float(name: str, value: Any, *, lo: float | None = None, hi: float | N
     if _is_bool(value) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
     value = float(value)
-    left = "(" if lo_open else "["
-    right = ")" if hi_open else "]"
+    left = "(" if lo_open or lo is None else "["
+    right = ")" if hi_open or hi is None else "]"
     interval = f"{left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}"
     if not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number in {interval}, got {value}")

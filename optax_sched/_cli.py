@@ -1,0 +1,272 @@
+"""``optax-sched`` command line: list, plot, parity, gallery.
+
+torch and matplotlib are imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import inspect
+import os
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+from sched_core import catalog
+
+__all__ = ["main"]
+
+PROG = "optax-sched"
+
+
+class UsageError(Exception):
+    """A bad name or parameter: reported on one line, exit status 2."""
+
+
+def _parse_params(extra: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    i = 0
+    while i < len(extra):
+        key = extra[i]
+        if not key.startswith("--") or i + 1 >= len(extra):
+            raise UsageError(f"parameters must be given as --name value pairs, got {extra[i:]}")
+        raw = extra[i + 1]
+        try:
+            value = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            value = raw
+        out[key[2:].replace("-", "_")] = value
+        i += 2
+    return out
+
+
+def _signature(name: str) -> str:
+    import optax_sched
+
+    params, star = [], False
+    for p in inspect.signature(getattr(optax_sched, name)).parameters.values():
+        if p.kind is p.KEYWORD_ONLY and not star:
+            params.append("*")
+            star = True
+        params.append(p.name if p.default is p.empty else f"{p.name}={p.default!r}")
+    return f"{name}({', '.join(params)})"
+
+
+def cmd_list(args) -> int:
+    """Prints every schedule with its parameters and defaults."""
+    for name in sorted(catalog.CATALOG):
+        e = catalog.CATALOG[name]
+        extra = f" + {e.momentum}" if e.momentum else ""
+        print(f"{_signature(name)}{extra}\n    torch_compat.{e.torch_class}  [{e.family}]")
+    for name in ("reduce_on_plateau", "adaptive"):
+        print(f"{_signature(name)}\n    loss-aware transform (reads value=), not plottable")
+    return 0
+
+
+def _check_name(name: str) -> None:
+    if name not in catalog.CATALOG:
+        raise UsageError(f"unknown schedule {name!r}; valid: {', '.join(sorted(catalog.CATALOG))}")
+
+
+def _sequences(name: str, kw: dict[str, Any], steps: int):
+    """Returns ``(jax_lr, torch_lr, jax_mom, torch_mom)`` (momenta may be None)."""
+    import jax
+    import jax.numpy as jnp
+    import torch
+
+    import optax_sched
+    import torch_compat
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(3))], lr=0.1, momentum=0.9)
+    if catalog.CATALOG[name].kind == "gradient":
+        return _gracos_sequences(kw, steps)
+    lr_s, mom_s = optax_sched.from_name(name, **kw)
+    sched = torch_compat.from_name(name, opt, **kw)
+    k = jnp.arange(steps)
+    j_lr = np.asarray(jax.jit(jax.vmap(lr_s))(k), dtype=np.float64)
+    j_mom = None if mom_s is None else np.asarray(jax.vmap(mom_s)(k), dtype=np.float64)
+    t_lr, t_mom = [], []
+    for _ in range(steps):
+        t_lr.append(sched.get_last_lr()[0])
+        t_mom.append(opt.param_groups[0]["momentum"])
+        opt.step()
+        sched.step()
+    return j_lr, np.asarray(t_lr), j_mom, (None if j_mom is None else np.asarray(t_mom))
+
+
+def _gracos_sequences(kw: dict[str, Any], steps: int):
+    """GraCos driven by one synthetic gradient stream in both frameworks."""
+    import jax
+    import jax.numpy as jnp
+    import torch
+
+    import optax_sched
+    import torch_compat
+
+    rng = np.random.default_rng(0)
+    grads = (rng.normal(size=(steps, 3)) * np.exp(rng.normal(-1, 0.5, size=(steps, 1))))
+    grads = grads.astype(np.float32)
+    kw = dict(kw)
+    kw.pop("out_of_phase", None)
+    tx = optax_sched.gracos(**kw)
+    state = tx.init(jnp.zeros(3))
+    update = jax.jit(tx.update)
+    p = torch.nn.Parameter(torch.zeros(3))
+    opt = torch.optim.SGD([p], lr=0.1)
+    sched = torch_compat.GraCos(opt, **kw)
+    j_lr, t_lr = [], []
+    for g in grads:
+        j_lr.append(float(optax_sched.current_lr(state)))
+        _, state = update(jnp.asarray(g), state)
+        t_lr.append(sched.get_last_lr()[0])
+        p.grad = torch.tensor(g)
+        sched.update_gradient_norm()
+        opt.step()
+        sched.step()
+    return np.asarray(j_lr), np.asarray(t_lr), None, None
+
+
+def _draw(ax, title, j_lr, t_lr, j_mom, t_mom):
+    ax.plot(t_lr, lw=3, alpha=0.35, label="torch_compat")
+    ax.plot(j_lr, lw=1, ls="--", label="optax_sched")
+    ax.set_title(title, fontsize=9)
+    ax.set_ylabel("LR")
+    if j_mom is not None:
+        ax2 = ax.twinx()
+        ax2.plot(t_mom, color="tab:green", lw=2, alpha=0.35)
+        ax2.plot(j_mom, color="tab:red", lw=0.8, ls=":")
+        ax2.set_ylabel("momentum", fontsize=8)
+    ax.legend(fontsize=7, loc="upper right")
+
+
+def _max_diff(a, b):
+    return float(np.max(np.abs(a - b))), float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)),
+                                                                           1e-300))
+
+
+def cmd_plot(args, extra) -> int:
+    """Draws one schedule from both frameworks and prints their largest difference."""
+    _check_name(args.name)
+    if args.steps < 1:
+        raise UsageError(f"--steps must be >= 1, got {args.steps}")
+    kw = catalog.demo_kwargs(args.name, args.steps, args.lr, _parse_params(extra))
+    try:
+        j_lr, t_lr, j_mom, t_mom = _sequences(args.name, kw, args.steps)
+    except (TypeError, ValueError) as e:
+        raise UsageError(f"{args.name}: {e}") from None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    _draw(ax, f"{args.name}({', '.join(f'{k}={v!r}' for k, v in kw.items())})"[:110],
+          j_lr, t_lr, j_mom, t_mom)
+    ax.set_xlabel("update k")
+    fig.tight_layout()
+    fig.savefig(args.out, dpi=100)
+    abs_d, rel_d = _max_diff(j_lr, t_lr)
+    print(f"{args.name}: {args.steps} steps, max |optax - torch| = {abs_d:.3e} "
+          f"({rel_d:.3e} of max LR)")
+    if j_mom is not None:
+        print(f"{args.name} momentum: max |optax - torch| = {_max_diff(j_mom, t_mom)[0]:.3e}")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_parity(args) -> int:
+    """Runs every registered case in both frameworks and prints a table."""
+    from optax_sched._parity import builtin_available, run_optax, run_torch
+    from sched_core.cases import CASES
+    from sched_core.tolerances import max_violation
+
+    t0 = time.perf_counter()
+    failures = 0
+    print(f"{'case':28s} {'vs':13s} {'steps':>5s} {'max abs':>10s} {'max rel':>10s}  result")
+    for case in CASES:
+        j_lr, j_mom = run_optax(case)
+        refs = [("torch_compat", run_torch(case))]
+        if builtin_available(case):
+            refs.append(("torch builtin", run_torch(case, builtin=True)))
+        for label, (t_lr, t_mom) in refs:
+            n = t_lr.shape[1]
+            pairs = [(j_lr[:, :n], t_lr)]
+            if j_mom is not None and t_mom is not None:
+                pairs.append((j_mom[:, :n], t_mom))
+            worst, ok, rel = 0.0, True, 0.0
+            for a, b in pairs:
+                worst = max(worst, float(np.max(np.abs(a - b))))
+                rel = max(rel, float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300))))
+                ok &= max_violation(a, b, "float32")[0] <= 1.0
+            failures += not ok
+            print(f"{case.id:28s} {label:13s} {n:5d} {worst:10.2e} {rel:10.2e}  "
+                  f"{'pass' if ok else 'FAIL'}")
+    print(f"{len(CASES)} cases, {failures} failed, {time.perf_counter() - t0:.1f} s "
+          "(bound: float32 row of the tolerance table)")
+    return 1 if failures else 0
+
+
+def cmd_gallery(args) -> int:
+    """One PNG per family (every member drawn from both frameworks)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    os.makedirs(args.out_dir, exist_ok=True)
+    for family, names in sorted(catalog.families().items()):
+        fig, axes = plt.subplots(len(names), 1, figsize=(7, 2.4 * len(names)), squeeze=False)
+        for ax, name in zip(axes[:, 0], names):
+            kw = catalog.demo_kwargs(name, args.steps, 0.1)
+            _draw(ax, name, *_sequences(name, kw, args.steps))
+        axes[-1, 0].set_xlabel("update k")
+        fig.tight_layout()
+        path = os.path.join(args.out_dir, f"{family}.png")
+        fig.savefig(path, dpi=80)
+        plt.close(fig)
+        print(f"wrote {path}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="optax-sched: schedules that match "
+                                     "in JAX/Optax and PyTorch.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="every schedule with its parameters and defaults")
+    p = sub.add_parser("plot", help="draw a schedule from both frameworks",
+                       description="Extra --name value pairs set the schedule's arguments.")
+    p.add_argument("name")
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--lr", type=float, default=0.1, help="peak LR of the demo arguments")
+    p.add_argument("--out", default="schedule.png")
+    sub.add_parser("parity", help="run every registered case in both frameworks")
+    g = sub.add_parser("gallery", help="draw every family for the README")
+    g.add_argument("--out-dir", default="docs/gallery")
+    g.add_argument("--steps", type=int, default=200)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``optax-sched`` console script (and ``python -m optax_sched``)."""
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    try:
+        if extra and args.command != "plot":
+            raise UsageError(f"unrecognized arguments: {' '.join(extra)}")
+        if args.command == "list":
+            return cmd_list(args)
+        if args.command == "plot":
+            return cmd_plot(args, extra)
+        if args.command == "parity":
+            return cmd_parity(args)
+        return cmd_gallery(args)
+    except UsageError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

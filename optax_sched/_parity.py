@@ -1,0 +1,113 @@
+"""Runners of the parity registry in both frameworks (used by parity_tests and the CLI).
+
+torch is imported lazily inside the functions: ``import optax_sched`` never needs it.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from sched_core.cases import FAMILIES, LAMBDAS, Case, group_kwargs, torch_kwargs
+
+__all__ = ["has_momentum", "builtin_available", "optax_kwargs", "run_optax",
+           "make_torch_scheduler", "run_torch"]
+
+
+def optax_kwargs(case: Case, factor: float):
+    """The optax factory kwargs of the param group with LR scale ``factor``."""
+    kw = group_kwargs(case, factor)
+    if case.lambda_name is not None:
+        kw["fn"] = LAMBDAS[case.lambda_name]
+    return kw
+
+
+def has_momentum(case: Case) -> bool:
+    """True if the case schedules momentum."""
+    return case.momentum is not None or case.schedule == "one_cycle_policy"
+
+
+def builtin_available(case: Case) -> bool:
+    """True if torch has a built-in class with exactly this case's meaning."""
+    fam = FAMILIES[case.schedule]
+    if not fam.builtin:
+        return False
+    if case.schedule == "cosine_annealing_warm_restarts":
+        kw = case.kwargs
+        return (kw.get("decay", 1.0) == 1.0 and kw.get("warmup_steps", 0) == 0
+                and float(kw.get("T_mult", 1)).is_integer())
+    return True
+
+
+def run_optax(case: Case, x64: bool = False, steps: int | None = None):
+    """Evaluates the optax_sched schedules under ``jax.jit(jax.vmap(...))``."""
+    import jax
+    import jax.numpy as jnp
+
+    import optax_sched
+
+    n = case.steps if steps is None else steps
+    fam = FAMILIES[case.schedule]
+    lrs, moms = [], []
+    with jax.enable_x64(x64):
+        k = jnp.arange(n, dtype=jnp.int32)
+        for factor in case.group_factors:
+            kw = optax_kwargs(case, factor)
+            if case.schedule == "one_cycle_policy":
+                lr_s, mom_s = optax_sched.one_cycle_policy(**kw)
+            else:
+                lr_s = getattr(optax_sched, case.schedule)(**kw)
+                mom_s = (getattr(optax_sched, fam.momentum)(**case.momentum)
+                         if case.momentum is not None else None)
+            lrs.append(np.asarray(jax.jit(jax.vmap(lr_s))(k), dtype=np.float64))
+            if mom_s is not None:
+                moms.append(np.asarray(jax.jit(jax.vmap(mom_s))(k), dtype=np.float64))
+    return np.stack(lrs), (np.stack(moms) if moms else None)
+
+
+def make_torch_scheduler(case: Case, builtin: bool = False, optimizer: str = "sgd"):
+    """Builds ``(optimizer, scheduler)`` for the case with one tensor per param group."""
+    import torch
+
+    import torch_compat
+
+    fam = FAMILIES[case.schedule]
+    group_lrs, kw = torch_kwargs(case)
+    if case.lambda_name is not None:
+        kw["lr_lambda"] = LAMBDAS[case.lambda_name]
+    if fam.momentum is not None and case.momentum is None:
+        kw["cycle_momentum"] = False
+    params = [torch.nn.Parameter(torch.zeros(2)) for _ in group_lrs]
+    groups = [{"params": [p], "lr": lr} for p, lr in zip(params, group_lrs)]
+    if optimizer == "sgd":
+        opt = torch.optim.SGD(groups, lr=0.1, momentum=0.9)
+    elif optimizer == "adam":
+        opt = torch.optim.Adam(groups, lr=0.1)
+    else:
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    module = torch.optim.lr_scheduler if builtin else torch_compat
+    sched = getattr(module, fam.torch_class)(opt, **kw)
+    return opt, sched
+
+
+def run_torch(case: Case, builtin: bool = False, steps: int | None = None,
+              optimizer: str = "sgd"):
+    """Steps a torch scheduler (torch_compat or torch's built-in) and records values."""
+    from torch_compat import read_momentum
+
+    n = case.steps if steps is None else steps
+    if builtin and case.builtin_steps is not None:
+        n = min(n, case.builtin_steps)
+    opt, sched = make_torch_scheduler(case, builtin=builtin, optimizer=optimizer)
+    lrs, moms = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for k in range(n):
+            if k:
+                opt.step()
+                sched.step()
+            lrs.append([float(x) for x in sched.get_last_lr()])
+            moms.append([read_momentum(g) for g in opt.param_groups])
+    lr = np.asarray(lrs).T
+    return lr, (np.asarray(moms).T if has_momentum(case) else None)

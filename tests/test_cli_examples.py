@@ -1,0 +1,112 @@
+"""The optax-sched command line, the gallery and the examples, run as a user would."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+from sched_core import catalog
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _cli(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "optax_sched", *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT)
+
+
+def _png_ok(path: pathlib.Path):
+    data = path.read_bytes()
+    assert data[:8] == PNG and len(data) > 5000, path
+    import matplotlib.image
+
+    img = matplotlib.image.imread(str(path))
+    assert img.shape[0] > 100 and img.shape[1] > 100 and img.std() > 0.01
+
+
+def test_list_shows_every_schedule_with_defaults():
+    proc = _cli("list")
+    assert proc.returncode == 0, proc.stderr
+    for name in catalog.CATALOG:
+        assert f"{name}(" in proc.stdout
+    assert "one_cycle_lr(max_lr, total_steps, pct_start=0.3" in proc.stdout
+    assert "reduce_on_plateau(" in proc.stdout and "adaptive(" in proc.stdout
+
+
+def test_plot_draws_both_frameworks_and_reports_the_difference(tmp_path):
+    out = tmp_path / "sgdr.png"
+    proc = _cli("plot", "one_cycle_lr", "--steps", "120", "--pct_start", "0.25",
+                "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    diff = float(re.search(r"max \|optax - torch\| = ([0-9.e+-]+)", proc.stdout).group(1))
+    assert diff < 1e-7
+    assert "momentum" in proc.stdout
+    _png_ok(out)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["plot", "cosine"], "unknown schedule 'cosine'; valid: "),
+    (["plot", "step_lr", "--gamma", "-1"], "step_lr: gamma must be in (0.0, inf), got -1.0"),
+    (["plot", "step_lr", "--bogus", "1"], "unexpected keyword argument 'bogus'"),
+    (["plot", "step_lr", "--gamma"], "--name value pairs"),
+    (["parity", "--x", "1"], "unrecognized arguments"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, needle, tmp_path):
+    proc = _cli(*args, "--out", str(tmp_path / "x.png")) if args[0] == "plot" else _cli(*args)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], proc.stderr
+
+
+def test_parity_command_passes_every_case():
+    proc = _cli("parity")
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert re.search(r"\d+ cases, 0 failed", proc.stdout)
+    assert proc.stdout.count("pass") > 80 and "FAIL" not in proc.stdout
+
+
+def test_gallery_command_produces_valid_images(tmp_path):
+    proc = _cli("gallery", "--out-dir", str(tmp_path), "--steps", "60")
+    assert proc.returncode == 0, proc.stderr
+    files = sorted(tmp_path.glob("*.png"))
+    assert [f.stem for f in files] == sorted(catalog.families())
+    for f in files:
+        _png_ok(f)
+
+
+def test_readme_gallery_images_exist():
+    readme = (ROOT / "README.md").read_text()
+    for family in catalog.families():
+        assert f"docs/gallery/{family}.png" in readme
+        _png_ok(ROOT / "docs" / "gallery" / f"{family}.png")
+
+
+@pytest.mark.parametrize("script,extra,needle", [
+    ("flax_train.py", [], r"test accuracy ([0-9.]+)"),
+    ("flax_train.py", ["--schedule", "cosine_annealing_warm_restarts", "--T_mult", "2"],
+     r"test accuracy ([0-9.]+)"),
+    ("torch_train.py", [], r"test accuracy ([0-9.]+)"),
+    ("torch_train.py", ["--schedule", "one_cycle_lr"], r"test accuracy ([0-9.]+)"),
+    ("adaptive_train.py", [], r"torch ([0-9.]+), max"),
+])
+def test_examples_run_and_learn(script, extra, needle, tmp_path):
+    proc = subprocess.run([sys.executable, script, "--epochs", "3", "--no-progress", "--out",
+                           str(tmp_path), *extra], capture_output=True, text=True, timeout=300,
+                          cwd=ROOT / "examples")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert float(re.search(needle, proc.stdout).group(1)) > 0.85, proc.stdout
+    pngs = list(tmp_path.glob("*.png"))
+    assert len(pngs) == 1
+    _png_ok(pngs[0])
+
+
+def test_examples_reject_unknown_schedules(tmp_path):
+    proc = subprocess.run([sys.executable, "flax_train.py", "--schedule", "nope", "--out",
+                           str(tmp_path)], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT / "examples")
+    assert proc.returncode == 2 and "unknown --schedule 'nope'" in proc.stderr
