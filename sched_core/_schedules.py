@@ -97,7 +97,7 @@ def _warmup_frac(xp, k, w, dtype):
 
 
 def _lr(name, value):
-    return v.check_float(name, value, lo=0.0)
+    return v.check_lr(name, value)
 
 
 class Schedule:

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
+    "is_traced",
+    "check_lr",
     "check_int",
     "check_float",
     "check_choice",
@@ -23,6 +25,27 @@ __all__ = [
 
 def _is_bool(value: Any) -> bool:
     return isinstance(value, bool) or type(value).__name__ == "bool_"
+
+
+def is_traced(value: Any) -> bool:
+    """True for a 0-d array whose value is unknown on the host (a JAX tracer under jit/vmap)."""
+    if isinstance(value, numbers.Real) or getattr(value, "shape", None) != ():
+        return False
+    try:
+        float(value)
+    except Exception:  # noqa: BLE001 - jax raises ConcretizationTypeError and friends
+        return True
+    return False
+
+
+def check_lr(name: str, value: Any) -> Any:
+    """An LR-scale argument: a finite real ``>= 0``, a concrete 0-d array (validated the
+    same way), or a traced scalar, which cannot be validated and is passed through."""
+    if is_traced(value):
+        return value
+    if not isinstance(value, numbers.Real) and getattr(value, "shape", None) == ():
+        value = float(value)
+    return check_float(name, value, lo=0.0)
 
 
 def check_bool(name: str, value: Any) -> bool:
@@ -51,7 +74,17 @@ def check_int(name: str, value: Any, *, min_value: int | None = None,
 
 def check_float(name: str, value: Any, *, lo: float | None = None, hi: float | None = None,
                 lo_open: bool = False, hi_open: bool = False) -> float:
-    """Returns ``value`` as a finite ``float`` inside the given interval."""
+    """Returns ``value`` as a finite ``float`` inside the given interval.
+
+    Concrete 0-d arrays are converted; traced values are refused (they cannot be
+    validated, and only LR-scale arguments may be traced, see :func:`check_lr`).
+    """
+    if is_traced(value):
+        raise TypeError(f"{name} cannot be a traced value (only LR-scale arguments such as "
+                        f"init_value may be traced under jit/vmap), got {value!r}")
+    if not _is_bool(value) and not isinstance(value, numbers.Real) \
+            and getattr(value, "shape", None) == () and getattr(value, "dtype", None) is not None:
+        value = float(value)
     if _is_bool(value) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
     value = float(value)

@@ -11,6 +11,7 @@ Used exactly as the seed's loop does::
 from __future__ import annotations
 
 import collections
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -193,16 +194,24 @@ class AdaptiveScheduler:
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
         """Plain-data state (``torch.load(weights_only=True)`` safe)."""
-        return {"count": self.count, "stats": [float(x) for x in self.stats],
+        cfg = {f.name: getattr(self.config, f.name) for f in dataclasses.fields(self.config)}
+        cfg["lr_rules"], cfg["momentum_rules"] = dict(cfg["lr_rules"]), dict(cfg["momentum_rules"])
+        return {"config": cfg, "freeze_mode": self.freeze_mode, "probe_every": self.probe_every,
+                "count": self.count, "stats": [float(x) for x in self.stats],
                 "leaf_count": self.leaf_count.tolist(), "leaf_ema": self.leaf_ema.tolist(),
                 "frozen": self.frozen.tolist(), "names": list(self.names),
                 "lr": self.lr, "momentum": self.momentum}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restores :meth:`state_dict` (same model layout required)."""
+        """Restores :meth:`state_dict` (same model layout required); its hyperparameters win,
+        as with torch's schedulers."""
         if list(state_dict["names"]) != self.names:
             raise ValueError("state_dict was saved for different parameters: "
                              f"{state_dict['names'][:3]}... vs {self.names[:3]}...")
+        if "config" in state_dict:
+            self.config = AdaptiveConfig(**state_dict["config"])
+            self.freeze_mode = state_dict.get("freeze_mode", self.freeze_mode)
+            self.probe_every = int(state_dict.get("probe_every", self.probe_every))
         self.count = int(state_dict["count"])
         self.stats = AdaptiveStats(*(_F64(x) for x in state_dict["stats"]))
         self.leaf_count = np.asarray(state_dict["leaf_count"], _F64)
