@@ -233,7 +233,10 @@ class PolynomialLR(Schedule):
 
     def __call__(self, xp, k, dtype):
         rem = _f(xp, self.total_iters - xp.minimum(k, self.total_iters), dtype) / self.total_iters
-        return self.init_value * rem ** self.power
+        if self.power == 0:  # torch: 0.0 ** 0 == 1, constant
+            return self.init_value * xp.ones_like(rem)
+        # 0 ** p == 0 for every p > 0, also when p underflows in float32
+        return self.init_value * xp.where(rem == 0, 0.0, rem ** self.power)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -342,16 +345,16 @@ def _phased(xp, k, dtype, ends, values, strategy):
         p = p + (k > math.floor(e)).astype(k.dtype)
     starts = [0.0] + list(ends[:-1])
     e = xp.asarray(ends, dtype=dtype)[p]
-    s = xp.asarray(starts, dtype=dtype)[p]
     v0 = xp.asarray([a for a, _ in values], dtype=dtype)[p]
     v1 = xp.asarray([b for _, b in values], dtype=dtype)[p]
     kf = _f(xp, k, dtype)
     den = xp.asarray([b - a for a, b in zip(starts, ends)], dtype=dtype)[p]
+    # Interpolate from the phase end, (e - k)/(e - s): the last phase ends at the integer
+    # N - 1, so the smallest values (the final LR) carry no rounding from the float start.
+    rem = _safe_div(xp, e - kf, den, 0.0)
     if strategy == "cos":
-        rem = _safe_div(xp, e - kf, den, 0.0)
         return v1 + (v0 - v1) * _sin2(xp, rem)
-    pct = _safe_div(xp, kf - s, den, 1.0)
-    return v0 + (v1 - v0) * pct
+    return v1 + (v0 - v1) * rem
 
 
 def _one_cycle_ends(total_steps, pct_start, three_phase):
