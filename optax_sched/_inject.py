@@ -76,7 +76,11 @@ def inject_schedules(inner_factory: Callable[..., optax.GradientTransformation],
 
     def update_fn(updates, state, params=None, **extra_args):
         inner = optax.with_extra_args_support(inner_factory(**static, **state.hyperparams))
-        updates, inner_state = inner.update(updates, state.inner_state, params, **extra_args)
+        new_updates, inner_state = inner.update(updates, state.inner_state, params, **extra_args)
+        # float32 schedule values must not promote bf16 updates
+        updates = jax.tree_util.tree_map(
+            lambda u, g: u.astype(jnp.asarray(g).dtype) if hasattr(u, "astype") else u,
+            new_updates, updates)
         count = optax.safe_increment(state.count)
         return updates, InjectSchedulesState(count, values_at(count), inner_state)
 
