@@ -29,6 +29,11 @@ __all__ = ["AdaptiveScheduler"]
 _F64 = np.float64
 
 
+def _global(t: torch.Tensor) -> torch.Tensor:
+    """The full value of a DTensor (FSDP2 shards); plain tensors pass through."""
+    return t.full_tensor() if hasattr(t, "full_tensor") else t
+
+
 class AdaptiveScheduler:
     """Loss-aware LR and momentum with reversible freezing of parameter tensors.
 
@@ -104,7 +109,7 @@ class AdaptiveScheduler:
     @torch.no_grad()
     def _pre_step(self, optimizer, args, kwargs) -> None:
         """Records every gradient norm (one host read), then hides frozen/non-finite grads."""
-        norms = [torch.linalg.vector_norm(p.grad.detach(), dtype=torch.float64)
+        norms = [_global(torch.linalg.vector_norm(p.grad.detach(), dtype=torch.float64))
                  if p.grad is not None else None for p in self.params]
         present = [x for x in norms if x is not None]
         values = iter(torch.stack(present).tolist() if present else [])

@@ -127,6 +127,8 @@ class GraCos(CoreLRScheduler):
             raise ValueError("update_gradient_norm() found no gradients: call it after "
                              "backward() and before optimizer.zero_grad()")
         total = torch.nn.utils.get_total_norm(grads, norm_type=2.0, error_if_nonfinite=False)
+        if hasattr(total, "full_tensor"):  # DTensor (FSDP2): the global value, on device
+            total = total.full_tensor()
         stat = total.to(torch.float64) / math.sqrt(len(grads))
         if self._stats is None:
             zero = torch.zeros((), dtype=torch.float64, device=stat.device)
