@@ -20,6 +20,10 @@ def sequences(case_id: str, impl: str):
         return harness.run_optax(case, x64=True)
     if impl == "core":
         return harness.run_core(case)
+    if impl == "core_numpy":
+        import numpy
+
+        return harness.run_core(case, xp=numpy)
     if impl == "oracle":
         return harness.run_oracle(case)
     if impl == "torch_compat":

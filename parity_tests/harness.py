@@ -34,8 +34,14 @@ CORE_LR = {
 CORE_MOMENTUM = {"one_cycle_lr": core.OneCycleMomentum, "cyclic_lr": core.CyclicMomentum}
 
 
-def run_core(case: Case, steps: int | None = None):
-    """Evaluates ``sched_core`` with numpy float64, one scalar step at a time."""
+def run_core(case: Case, steps: int | None = None, xp=None):
+    """Evaluates ``sched_core`` in float64 one step at a time: on Python scalars (the
+    namespace torch_compat uses) by default, or with numpy (``xp=numpy``)."""
+    from sched_core._scalar import SCALAR
+
+    xp = SCALAR if xp is None else xp
+    to_k = int if xp is SCALAR else np.int64
+    dt = float if xp is SCALAR else np.float64
     n = case.steps if steps is None else steps
     lrs, moms = [], []
     for factor in case.group_factors:
@@ -48,9 +54,9 @@ def run_core(case: Case, steps: int | None = None):
             lr_spec = CORE_LR[case.schedule](**kw)
             mom_spec = (CORE_MOMENTUM[case.schedule](**case.momentum)
                         if case.momentum is not None else None)
-        lrs.append([float(lr_spec(np, np.int64(k), np.float64)) for k in range(n)])
+        lrs.append([float(lr_spec(xp, to_k(k), dt)) for k in range(n)])
         if mom_spec is not None:
-            moms.append([float(mom_spec(np, np.int64(k), np.float64)) for k in range(n)])
+            moms.append([float(mom_spec(xp, to_k(k), dt)) for k in range(n)])
     return np.asarray(lrs), (np.asarray(moms) if moms else None)
 
 

@@ -3,7 +3,8 @@
 Comparisons (bounds from ``tolerances.py``):
   optax float32 (jit+vmap)  vs oracle, torch_compat, torch built-in   float32 bound
   optax x64                 vs oracle, torch_compat                   x64 bound
-  torch_compat              vs sched_core/numpy                       exactly equal
+  torch_compat              vs sched_core (float64 scalars)           exactly equal
+  sched_core numpy          vs sched_core scalars                     x64 bound
   torch_compat              vs oracle                                 x64 bound
   torch_compat, optax x64   vs torch's built-in class                 builtin bound
 """
@@ -60,6 +61,11 @@ def test_torch_compat_equals_core_exactly(seqs, case_id):
     np.testing.assert_array_equal(lr, ref_lr)
     if ref_mom is not None:
         np.testing.assert_array_equal(mom, ref_mom)
+
+
+@pytest.mark.parametrize("case_id", IDS)
+def test_core_numpy_and_scalar_namespaces_agree(seqs, case_id):
+    _cmp(seqs, case_id, "core_numpy", "core", "x64")
 
 
 @pytest.mark.parametrize("case_id", IDS)

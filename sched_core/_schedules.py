@@ -96,6 +96,13 @@ def _warmup_frac(xp, k, w, dtype):
     return _f(xp, xp.minimum(k, w - 1) + 1, dtype) / w
 
 
+def _itable(xp, table, k):
+    """An integer lookup table in ``k``'s integer dtype (a list on the scalar namespace)."""
+    if getattr(xp, "is_scalar", False):
+        return list(table)
+    return xp.asarray(table, dtype=k.dtype)
+
+
 def _lr(name, value):
     return v.check_lr(name, value)
 
@@ -154,7 +161,7 @@ class MultiStepLR(Schedule):
         _set(self, "gamma", v.check_float("gamma", self.gamma, lo=0.0, lo_open=True))
 
     def __call__(self, xp, k, dtype):
-        n = xp.searchsorted(xp.asarray(self.milestones, dtype=k.dtype), k, side="right")
+        n = xp.searchsorted(_itable(xp, self.milestones, k), k, side="right")
         return self.init_value * _exp_int(xp, math.log(self.gamma), n, dtype)
 
 
@@ -310,7 +317,7 @@ class CosineAnnealingWarmRestarts(Schedule):
         _set(self, "decay", v.check_float("decay", self.decay, lo=0.0, hi=1.0, lo_open=True))
         _set(self, "warmup_steps", v.check_int("warmup_steps", self.warmup_steps, min_value=0))
         if self.T_mult != 1:
-            starts, lengths = restart_table(self.T_0, self.T_mult)
+            starts, lengths = (tuple(a.tolist()) for a in restart_table(self.T_0, self.T_mult))
         else:
             starts = lengths = None
         _set(self, "_starts", starts)
@@ -322,10 +329,10 @@ class CosineAnnealingWarmRestarts(Schedule):
             tau = k % self.T_0
             length = self.T_0
         else:
-            starts = xp.asarray(self._starts, dtype=k.dtype)
+            starts = _itable(xp, self._starts, k)
             c = xp.searchsorted(starts, k, side="right") - 1
             tau = k - starts[c]
-            length = xp.asarray(self._lengths, dtype=k.dtype)[c]
+            length = _itable(xp, self._lengths, k)[c]
         frac = _f(xp, length - tau, dtype) / _f(xp, length, dtype)
         peak = self.init_value * _exp_int(xp, math.log(self.decay), c, dtype)
         out = self.eta_min + (peak - self.eta_min) * _sin2(xp, frac)
@@ -334,21 +341,33 @@ class CosineAnnealingWarmRestarts(Schedule):
         return out
 
 
-def _phased(xp, k, dtype, ends, values, strategy):
+def _phase_table(ends, values):
+    """Host tables of torch OneCycleLR's phases: thresholds, ends, values, lengths."""
+    starts = [0.0] + list(ends[:-1])
+    return (tuple(math.floor(e) for e in ends[:-1]), tuple(float(e) for e in ends),
+            tuple(float(a) for a, _ in values), tuple(float(b) for _, b in values),
+            tuple(b - a for a, b in zip(starts, ends)))
+
+
+def _phased(xp, k, dtype, table, strategy):
     """torch OneCycleLR's phase walk: first phase with ``k <= end`` (else last).
 
-    ``ends`` are torch's float phase ends; ``values`` the (start, end) pairs.
-    Zero-length phases evaluate to their end value (torch divides by zero).
+    ``table`` comes from :func:`_phase_table`. Zero-length phases evaluate to their end
+    value (torch divides by zero there).
     """
-    p = xp.zeros_like(k)
-    for e in ends[:-1]:
-        p = p + (k > math.floor(e)).astype(k.dtype)
-    starts = [0.0] + list(ends[:-1])
-    e = xp.asarray(ends, dtype=dtype)[p]
-    v0 = xp.asarray([a for a, _ in values], dtype=dtype)[p]
-    v1 = xp.asarray([b for _, b in values], dtype=dtype)[p]
+    thresholds, ends, v0s, v1s, dens = table
+    if getattr(xp, "is_scalar", False):  # one Python step: plain indexing
+        p = sum(k > t for t in thresholds)
+        e, v0, v1, den = ends[p], v0s[p], v1s[p], dens[p]
+    else:
+        p = xp.zeros_like(k)
+        for t in thresholds:
+            p = p + xp.where(k > t, 1, 0)
+        e = xp.asarray(ends, dtype=dtype)[p]
+        v0 = xp.asarray(v0s, dtype=dtype)[p]
+        v1 = xp.asarray(v1s, dtype=dtype)[p]
+        den = xp.asarray(dens, dtype=dtype)[p]
     kf = _f(xp, k, dtype)
-    den = xp.asarray([b - a for a, b in zip(starts, ends)], dtype=dtype)[p]
     # Interpolate from the phase end, (e - k)/(e - s): the last phase ends at the integer
     # N - 1, so the smallest values (the final LR) carry no rounding from the float start.
     rem = _safe_div(xp, e - kf, den, 0.0)
@@ -394,16 +413,28 @@ class OneCycleLR(Schedule):
                                                lo_open=True))
         _set(self, "final_div_factor", v.check_float("final_div_factor", self.final_div_factor,
                                                      lo=0.0, lo_open=True))
+        if not v.is_traced(self.max_lr):
+            initial = self.max_lr / self.div_factor
+            low = initial / self.final_div_factor
+            m = self.max_lr
+            vals = ([(initial, m), (m, initial), (initial, low)] if self.three_phase
+                    else [(initial, m), (m, low)])
+            _set(self, "_table", _phase_table(
+                _one_cycle_ends(self.total_steps, self.pct_start, self.three_phase), vals))
 
     def __call__(self, xp, k, dtype):
-        initial = self.max_lr / self.div_factor
-        low = initial / self.final_div_factor
-        if self.three_phase:
-            vals = [(initial, self.max_lr), (self.max_lr, initial), (initial, low)]
-        else:
-            vals = [(initial, self.max_lr), (self.max_lr, low)]
-        ends = _one_cycle_ends(self.total_steps, self.pct_start, self.three_phase)
-        return _phased(xp, xp.minimum(k, self.total_steps - 1), dtype, ends, vals,
+        table = getattr(self, "_table", None)
+        if table is None:  # traced max_lr: build the value table inside the trace
+            initial = self.max_lr / self.div_factor
+            low = initial / self.final_div_factor
+            m = self.max_lr
+            vals = ([(initial, m), (m, initial), (initial, low)] if self.three_phase
+                    else [(initial, m), (m, low)])
+            ends = _one_cycle_ends(self.total_steps, self.pct_start, self.three_phase)
+            table = (tuple(math.floor(e) for e in ends[:-1]), tuple(ends),
+                     tuple(a for a, _ in vals), tuple(b for _, b in vals),
+                     tuple(b - a for a, b in zip([0.0] + ends[:-1], ends)))
+        return _phased(xp, xp.minimum(k, self.total_steps - 1), dtype, table,
                        self.anneal_strategy)
 
 
@@ -424,12 +455,13 @@ class OneCycleMomentum(Schedule):
                                                   lo=0.0, hi=1.0))
         _set(self, "max_momentum", v.check_float("max_momentum", self.max_momentum,
                                                  lo=0.0, hi=1.0))
-
-    def __call__(self, xp, k, dtype):
         lo, hi = self.base_momentum, self.max_momentum
         vals = [(hi, lo), (lo, hi), (hi, hi)] if self.three_phase else [(hi, lo), (lo, hi)]
-        ends = _one_cycle_ends(self.total_steps, self.pct_start, self.three_phase)
-        return _phased(xp, xp.minimum(k, self.total_steps - 1), dtype, ends, vals,
+        _set(self, "_table", _phase_table(
+            _one_cycle_ends(self.total_steps, self.pct_start, self.three_phase), vals))
+
+    def __call__(self, xp, k, dtype):
+        return _phased(xp, xp.minimum(k, self.total_steps - 1), dtype, self._table,
                        self.anneal_strategy)
 
 

@@ -23,6 +23,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
 import sched_core as core
+from sched_core._scalar import SCALAR
 
 __all__ = ["CoreLRScheduler", "has_momentum", "read_momentum", "write_momentum"]
 
@@ -114,16 +115,19 @@ class CoreLRScheduler(LRScheduler):
 
     # -- closed forms --------------------------------------------------------------------
     def lr_at(self, step: int) -> list[float]:
-        """LR of every param group for update ``step`` (no side effects)."""
-        k = np.int64(step)
-        return [float(spec(np, k, _F64)) for spec in self._lr_specs]
+        """LR of every param group for update ``step`` (no side effects).
+
+        Evaluated by ``sched_core`` on Python floats (float64, ``math``), one step at a time.
+        """
+        k = int(step)
+        return [float(spec(SCALAR, k, float)) for spec in self._lr_specs]
 
     def momentum_at(self, step: int) -> list[float] | None:
         """Momentum of every param group for update ``step``, or None if not scheduled."""
         if self._momentum_specs is None:
             return None
-        k = np.int64(step)
-        return [float(spec(np, k, _F64)) for spec in self._momentum_specs]
+        k = int(step)
+        return [float(spec(SCALAR, k, float)) for spec in self._momentum_specs]
 
     # -- torch hooks ---------------------------------------------------------------------
     def _initial_step(self) -> None:

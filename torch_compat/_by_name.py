@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from torch.optim import Optimizer
+from torch.optim.lr_scheduler import _update_param_group_val
 
 from sched_core import catalog
 from sched_core.cases import FAMILIES
@@ -43,7 +44,7 @@ def from_name(name: str, optimizer: Optimizer, **kwargs: Any):
     if fam.scale_mode == "group":
         lr = kw.pop(fam.scale_args[0])
         for group in optimizer.param_groups:
-            group["lr"] = lr
+            _update_param_group_val(group, "lr", lr)  # fill_ a tensor LR in place
             group.pop("initial_lr", None)
     if fam.momentum is not None:
         kw.setdefault("cycle_momentum", has_momentum(optimizer))

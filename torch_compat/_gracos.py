@@ -22,6 +22,7 @@ import torch
 from torch.optim import Optimizer
 
 from sched_core import GraCos as _Spec
+from sched_core._scalar import SCALAR
 from torch_compat._base import CoreLRScheduler
 
 __all__ = ["GraCos", "GraCosOOP", "per_tensor_param_groups"]
@@ -100,11 +101,14 @@ class GraCos(CoreLRScheduler):
         Only steps inside the current epoch are meaningful in auto mode (later epochs
         depend on gradients not seen yet).
         """
+        n = len(self.optimizer.param_groups)
+        if not self._out_of_phase:  # one value: Python floats (fast path)
+            value = self._spec.lr(SCALAR, int(step), float(self.amp_ratio),
+                                  int(self.current_frequency), float)
+            return [float(value)] * n
         values = self._spec.lr(np, np.int64(step), _F64(self.amp_ratio),
                                np.int64(self.current_frequency), _F64, self._shifts())
-        values = np.broadcast_to(np.asarray(values, dtype=_F64),
-                                 (len(self.optimizer.param_groups),))
-        return [float(x) for x in values]
+        return [float(x) for x in np.broadcast_to(np.asarray(values, dtype=_F64), (n,))]
 
     # ------------------------------------------------------------------ the seed's API
     @torch.no_grad()

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 from torch.optim import Optimizer
+from torch.optim.lr_scheduler import _update_param_group_val
 
 import sched_core as core
 from sched_core import _validate as v
@@ -244,7 +245,7 @@ class CyclicLR(CoreLRScheduler):
         self._build()
         if last_epoch == -1:
             for group, b in zip(optimizer.param_groups, self.base_lrs_arg, strict=True):
-                group["lr"] = b
+                _update_param_group_val(group, "lr", b)  # fill_ a tensor LR in place
         super().__init__(optimizer, last_epoch)
         self.base_lrs = list(self.base_lrs_arg)
 

@@ -1,0 +1,1 @@
+"""Overhead benchmarks of optax_sched / torch_compat (run ``python -m benchmarks``)."""
