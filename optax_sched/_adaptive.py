@@ -139,7 +139,9 @@ def adaptive(base_lr: float, *, momentum: float = 0.9,
         leaves, treedef = jax.tree_util.tree_flatten(updates)
         n = len(leaves)
         g = [jnp.asarray(x, dt) for x in leaves]
-        norms = jnp.stack([jnp.sqrt(jnp.sum(jnp.square(x))) for x in g])
+        # the barrier keeps the norm reductions out of the update loops (see gracos)
+        norms = jnp.stack([jnp.sqrt(jnp.sum(jnp.square(jnp.asarray(x, dt))))
+                           for x in jax.lax.optimization_barrier(leaves)])
         finite = jnp.isfinite(norms)
         active = finite & ~state.frozen
         lr, mu = state.lr, state.momentum
@@ -148,18 +150,20 @@ def adaptive(base_lr: float, *, momentum: float = 0.9,
         steps = state.leaf_steps + active.astype(jnp.int32)
         if adam:
             nu = treedef.flatten_up_to(state.nu)
+            # The update reads the NEW moments (as optax's own transforms do): reading the old
+            # ones alongside the in-place new ones makes XLA copy every moment buffer.
             for i in range(n):
-                m1 = mu * trace[i] + (1 - mu) * g[i]
-                v1 = _ADAM_B2 * nu[i] + (1 - _ADAM_B2) * g[i] * g[i]
-                t = steps[i].astype(dt)
+                m1 = jnp.where(active[i], mu * trace[i] + (1 - mu) * g[i], trace[i])
+                v1 = jnp.where(active[i], _ADAM_B2 * nu[i] + (1 - _ADAM_B2) * g[i] * g[i], nu[i])
+                t = jnp.maximum(steps[i], 1).astype(dt)
                 upd = -lr * (m1 / (1 - mu ** t)) / (jnp.sqrt(v1 / (1 - _ADAM_B2 ** t)) + _ADAM_EPS)
-                new_trace.append(jnp.where(active[i], m1, trace[i]))
-                new_nu.append(jnp.where(active[i], v1, nu[i]))
+                new_trace.append(m1)
+                new_nu.append(v1)
                 out.append(jnp.where(active[i], upd, 0.0).astype(leaves[i].dtype))
         else:
             for i in range(n):
-                t1 = mu * trace[i] + g[i]
-                new_trace.append(jnp.where(active[i], t1, trace[i]))
+                t1 = jnp.where(active[i], mu * trace[i] + g[i], trace[i])
+                new_trace.append(t1)
                 out.append(jnp.where(active[i], -lr * t1, 0.0).astype(leaves[i].dtype))
         gnorm = jnp.sqrt(jnp.sum(jnp.square(norms)))
         stats = cfg.observe(jnp, state.stats, jnp.asarray(value, dt), gnorm)

@@ -44,8 +44,12 @@ def _fdtype():
 
 
 def _grad_statistic(grads, num_leaves: int):
-    """``||g||_2 / sqrt(L)``: the global L2 norm over sqrt(number of leaves), in float32+."""
-    leaves = jax.tree_util.tree_leaves(grads)
+    """``||g||_2 / sqrt(L)``: the global L2 norm over sqrt(number of leaves), in float32+.
+
+    The optimization barrier keeps XLA from fusing this reduction into the optimizer's
+    elementwise loops (on CPU that fusion serialised the whole Adam update: 2.0x -> 1.3x).
+    """
+    leaves = jax.tree_util.tree_leaves(jax.lax.optimization_barrier(grads))
     dt = _fdtype()
     sq = sum(jnp.sum(jnp.square(jnp.asarray(x, dtype=dt))) for x in leaves)
     return jnp.sqrt(sq / num_leaves)
