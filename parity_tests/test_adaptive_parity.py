@@ -117,7 +117,9 @@ def test_adaptive_parity(seed, optimizer, dynamic):
     assert frozen_ref[:, 1].any() and not frozen_ref[-1, 1]  # leaf 1 froze, then woke
     assert frozen_ref[-1, 3]  # leaf 3 stays frozen
     assert not frozen_ref[:150].any()  # min_steps_before_freeze
-    for x64, kind in ((True, "x64"), (False, "stateful32")):
+    # torch reduces float32 gradient norms in float32 (one fused kernel, like
+    # get_total_norm), so even the x64 run is compared at the float32-statistic bound
+    for x64, kind in ((True, "stateful32"), (False, "stateful32")):
         got, params = run_optax(losses, grads, optimizer, x64, **kw)
         np.testing.assert_array_equal(got[5], frozen_ref)
         for name, i in (("lr", 0), ("momentum", 1), ("pct_frozen", 2)):
@@ -139,12 +141,12 @@ def test_torch_face_matches_the_independent_oracle():
     ref, _, _ = run_torch(losses, grads, "sgd")
     lr_rules = {"trend": 0.6, "variance": 0.3, "grad_norm": 0.1}
     mom_rules = {"relative": 0.7, "inverse": 0.3}
-    gnorms = [float(np.sqrt(sum(np.sum(np.asarray(x, np.float64) ** 2) for x in g)))
-              for g in grads]
+    # the torch face reduces each float32 gradient's norm in float32 (like get_total_norm)
+    gnorms = [float(np.sqrt(sum(float(np.linalg.norm(x)) ** 2 for x in g))) for g in grads]
     for k in range(0, 300, 7):
         lr, mom, w, mw = adaptive_oracle.controls(losses[:k], gnorms[:k], k, 0.05, 0.9,
                                                   lr_rules, mom_rules, True, None)
-        assert ref[0][k] == pytest.approx(lr, rel=1e-9)
-        assert ref[1][k] == pytest.approx(mom, rel=1e-9)
+        assert ref[0][k] == pytest.approx(lr, rel=1e-6)
+        assert ref[1][k] == pytest.approx(mom, rel=1e-9)  # loss-only rules: float64 exact
         np.testing.assert_allclose(ref[3][k], [w[r] for r in LR_RULES], rtol=1e-9)
         np.testing.assert_allclose(ref[4][k], [mw[r] for r in MOMENTUM_RULES], rtol=1e-9)

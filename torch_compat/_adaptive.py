@@ -109,10 +109,19 @@ class AdaptiveScheduler:
     @torch.no_grad()
     def _pre_step(self, optimizer, args, kwargs) -> None:
         """Records every gradient norm (one host read), then hides frozen/non-finite grads."""
-        norms = [_global(torch.linalg.vector_norm(p.grad.detach(), dtype=torch.float64))
-                 if p.grad is not None else None for p in self.params]
-        present = [x for x in norms if x is not None]
-        values = iter(torch.stack(present).tolist() if present else [])
+        # one fused multi-tensor kernel, in the gradients' precision (at least float32), as
+        # get_total_norm does; the statistics are then accumulated in float64 on the host
+        idx = [i for i, p in enumerate(self.params) if p.grad is not None]
+        norms: list = [None] * len(self.params)
+        for dtype in {self.params[i].grad.dtype for i in idx}:
+            sel = [i for i in idx if self.params[i].grad.dtype == dtype]
+            acc = torch.float32 if dtype in (torch.float16, torch.bfloat16) else None
+            out = torch._foreach_norm([self.params[i].grad.detach() for i in sel], 2, dtype=acc)
+            for i, x in zip(sel, out):
+                norms[i] = _global(x)
+        stacked = [x for x in norms if x is not None]
+        values = iter(torch.stack([x.to(torch.float64) for x in stacked]).tolist()
+                      if stacked else [])
         self._pending = np.asarray([next(values) if x is not None else np.nan for x in norms],
                                    dtype=_F64)
         have = np.asarray([x is not None for x in norms])
