@@ -66,8 +66,9 @@ def train(model, rank, world):
     return out
 
 
-def worker(rank, world, mode, port):
+def worker(rank, world, mode, port, out_dir):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
     dist.init_process_group("gloo", rank=rank, world_size=world)
     try:
         if mode == "ddp":
@@ -84,7 +85,11 @@ def worker(rank, world, mode, port):
                 fully_shard(m)
                 return m
         result = train(model, rank, world)
-        print("RESULT " + json.dumps({"rank": rank, **result}), flush=True)
+        # results go to a file before teardown: gloo's thread teardown at process exit can
+        # abort ("terminate called without an active exception") after the work is done
+        with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
+            json.dump({"rank": rank, **result}, f)
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
@@ -94,7 +99,20 @@ def main():
     if mode == "single":
         print("RESULT " + json.dumps({"rank": 0, **train(model_fn, 0, 1)}), flush=True)
         return
-    mp.spawn(worker, args=(2, mode, port), nprocs=2, join=True)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as out_dir:
+        try:
+            mp.spawn(worker, args=(2, mode, port, out_dir), nprocs=2, join=True)
+        except mp.ProcessExitedException as e:
+            files = [os.path.join(out_dir, f"rank{r}.json") for r in range(2)]
+            if not all(os.path.exists(f) for f in files):
+                raise
+            print(f"note: a worker aborted during teardown after finishing ({e})",
+                  file=sys.stderr)
+        for r in range(2):
+            with open(os.path.join(out_dir, f"rank{r}.json")) as f:
+                print("RESULT " + f.read(), flush=True)
 
 
 if __name__ == "__main__":
