@@ -71,11 +71,24 @@ def schedule_kwargs(name, steps_per_epoch, epochs, lr, overrides):
     return catalog.demo_kwargs(name, steps_per_epoch * epochs, lr, overrides)
 
 
-def progress(iterable, total, disable):
-    """A tqdm progress bar (plain iteration if disabled)."""
+def progress(total, disable):
+    """A tqdm progress bar over ``total`` updates (call ``bar.update()`` per update)."""
     from tqdm import tqdm
 
-    return tqdm(iterable, total=total, disable=disable, leave=False, dynamic_ncols=True)
+    return tqdm(total=total, disable=disable, leave=False, dynamic_ncols=True)
+
+
+def report(args, framework, steps, lrs, losses, acc, t0):
+    """Draws ``OUT/<framework>_train.png`` (LR per leaf, loss) and prints the summary."""
+    import time
+
+    path = os.path.join(args.out, f"{framework}_train.png")
+    title = {"flax": "Flax NNX", "torch": "PyTorch"}[framework]
+    plot_training(path, f"{title}, {args.schedule}", lrs, np.asarray(losses))
+    print(f"{framework}: {args.schedule}, {args.epochs} epochs x {steps} steps, "
+          f"final loss {np.mean(losses[-steps:]):.4f}, test accuracy {acc:.4f}, "
+          f"{time.perf_counter() - t0:.1f} s")
+    print(f"wrote {path}")
 
 
 def plot_training(path, title, lrs_by_leaf, losses, extra=None):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import time
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -23,17 +22,7 @@ from flax import nnx
 import optax_sched
 import torch_compat
 from _common import digits, epoch_batches, parser, plot_training, progress
-
-
-class MLP(nnx.Module):
-    """64 -> 64 -> 10 ReLU network."""
-
-    def __init__(self, rngs: nnx.Rngs):
-        self.fc1 = nnx.Linear(64, 64, rngs=rngs)
-        self.fc2 = nnx.Linear(64, 10, rngs=rngs)
-
-    def __call__(self, x):
-        return self.fc2(jax.nn.relu(self.fc1(x)))
+from _nnx import MLP
 
 
 def main(argv=None):
@@ -73,8 +62,7 @@ def main(argv=None):
     hist = {k: {"jax": [], "torch": []} for k in ("lr", "momentum", "% frozen")}
     losses = []
     t0 = time.perf_counter()
-    bar = progress(range(args.epochs * steps), args.epochs * steps, args.no_progress)
-    it = iter(bar)
+    bar = progress(args.epochs * steps, args.no_progress)
     for epoch in range(args.epochs):
         for x, y in epoch_batches(xtr, ytr, args.batch_size, epoch):
             snap = optax_sched.adaptive_snapshot(optimizer.opt_state)
@@ -91,7 +79,7 @@ def main(argv=None):
             loss.backward()
             topt.step()
             sched.step(loss)
-            next(it, None)
+            bar.update()
             bar.set_postfix(epoch=epoch, loss=f"{losses[-1]:.4f}",
                             lr=f"{hist['lr']['jax'][-1]:.2e}")
     bar.close()

@@ -10,29 +10,16 @@ arguments can be overridden with ``--NAME value`` pairs (e.g. ``--T_mult 2``).
 
 from __future__ import annotations
 
-import os
 import time
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 from flax import nnx
 
 import optax_sched
-from _common import digits, epoch_batches, parse, parser, plot_training, progress, \
-    schedule_kwargs
-
-
-class MLP(nnx.Module):
-    """64 -> 64 -> 10 ReLU network."""
-
-    def __init__(self, rngs: nnx.Rngs):
-        self.fc1 = nnx.Linear(64, 64, rngs=rngs)
-        self.fc2 = nnx.Linear(64, 10, rngs=rngs)
-
-    def __call__(self, x):
-        return self.fc2(jax.nn.relu(self.fc1(x)))
+from _common import digits, epoch_batches, parse, parser, progress, report, schedule_kwargs
+from _nnx import MLP
 
 
 def make_tx(name, kw):
@@ -66,8 +53,7 @@ def main(argv=None):
 
     lrs, losses = {}, []
     t0 = time.perf_counter()
-    bar = progress(range(args.epochs * steps), args.epochs * steps, args.no_progress)
-    it = iter(bar)
+    bar = progress(args.epochs * steps, args.no_progress)
     for epoch in range(args.epochs):
         for x, y in epoch_batches(xtr, ytr, args.batch_size, epoch):
             lr = optax_sched.current_lr(optimizer.opt_state)
@@ -77,16 +63,11 @@ def main(argv=None):
                 lrs.setdefault(name, []).append(float(value))
             loss = float(train_step(model, optimizer, jnp.asarray(x), jnp.asarray(y)))
             losses.append(loss)
-            next(it, None)
+            bar.update()
             bar.set_postfix(epoch=epoch, loss=f"{loss:.4f}", lr=f"{float(leaves[0][1]):.2e}")
     bar.close()
     acc = float(jnp.mean(jnp.argmax(model(jnp.asarray(xte)), -1) == jnp.asarray(yte)))
-    path = os.path.join(args.out, "flax_train.png")
-    plot_training(path, f"Flax NNX, {args.schedule}", lrs, np.asarray(losses))
-    print(f"flax: {args.schedule}, {args.epochs} epochs x {steps} steps, "
-          f"final loss {np.mean(losses[-steps:]):.4f}, test accuracy {acc:.4f}, "
-          f"{time.perf_counter() - t0:.1f} s")
-    print(f"wrote {path}")
+    report(args, "flax", steps, lrs, losses, acc, t0)
     return acc
 
 

@@ -10,15 +10,12 @@ class built from the optax factory's arguments; override them with ``--NAME valu
 
 from __future__ import annotations
 
-import os
 import time
 
-import numpy as np
 import torch
 
 import torch_compat
-from _common import digits, epoch_batches, parse, parser, plot_training, progress, \
-    schedule_kwargs
+from _common import digits, epoch_batches, parse, parser, progress, report, schedule_kwargs
 
 
 def main(argv=None):
@@ -37,8 +34,7 @@ def main(argv=None):
     names = [g["name"] for g in groups]
     lrs, losses = {n: [] for n in names}, []
     t0 = time.perf_counter()
-    bar = progress(range(args.epochs * steps), args.epochs * steps, args.no_progress)
-    it = iter(bar)
+    bar = progress(args.epochs * steps, args.no_progress)
     for epoch in range(args.epochs):
         for x, y in epoch_batches(xtr, ytr, args.batch_size, epoch):
             for n, lr in zip(names, sched.get_last_lr()):
@@ -53,17 +49,12 @@ def main(argv=None):
             opt.step()
             sched.step()
             losses.append(float(loss.detach()))
-            next(it, None)
+            bar.update()
             bar.set_postfix(epoch=epoch, loss=f"{losses[-1]:.4f}", lr=f"{lrs[names[0]][-1]:.2e}")
     bar.close()
     with torch.no_grad():
         acc = float((model(torch.from_numpy(xte)).argmax(-1).numpy() == yte).mean())
-    path = os.path.join(args.out, "torch_train.png")
-    plot_training(path, f"PyTorch, {args.schedule}", lrs, np.asarray(losses))
-    print(f"torch: {args.schedule}, {args.epochs} epochs x {steps} steps, "
-          f"final loss {np.mean(losses[-steps:]):.4f}, test accuracy {acc:.4f}, "
-          f"{time.perf_counter() - t0:.1f} s")
-    print(f"wrote {path}")
+    report(args, "torch", steps, lrs, losses, acc, t0)
     return acc
 
 

@@ -1,7 +1,7 @@
-"""``python -m optax_sched``: the ``optax-sched`` command line."""
+"""``python -m optax_sched``: the ``optax-sched`` command line (in ``sched_tools``)."""
 
 import sys
 
-from optax_sched._cli import main
+from sched_tools import main
 
 sys.exit(main())

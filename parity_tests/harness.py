@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 import sched_core as core
-from optax_sched._parity import (builtin_available, has_momentum, make_torch_scheduler,
+from sched_tools._parity import (builtin_available, has_momentum, make_torch_scheduler,
                                  optax_kwargs, run_optax, run_torch)
 from sched_core.cases import Case
 from parity_tests import oracles

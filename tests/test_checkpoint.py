@@ -102,7 +102,7 @@ def test_optax_transform_state_resumes_bitwise(name, backend, tmp_path):
         jax.tree_util.tree_map(np.testing.assert_array_equal, a, b)
 
 
-def _torch_seq(opt, sched, n, k0=0):
+def _torch_seq(opt, sched, n):
     out = []
     for _ in range(n):
         out.append((list(sched.get_last_lr()),

@@ -9,13 +9,15 @@ import pytest
 
 import optax_sched
 import sched_core
+import sched_tools
 import torch_compat
 from sched_core.cases import FAMILIES
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("module", [optax_sched, torch_compat, sched_core], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [optax_sched, torch_compat, sched_core, sched_tools],
+                         ids=lambda m: m.__name__)
 def test_every_public_name_has_a_docstring(module):
     missing = []
     for name in module.__all__:

@@ -30,15 +30,21 @@ def _torch_run(sched, opt, params, grads_fn, n, call_epoch_end=False):
     return out
 
 
+def _optax_lrs(tx, n):
+    """LR used by each of ``n`` updates of a one-leaf GraCos fed constant gradients."""
+    state = tx.init({"w": jnp.zeros(1)})
+    lrs = []
+    for _ in range(n):
+        lrs.append(float(optax_sched.current_lr(state)))
+        _, state = tx.update({"w": jnp.ones(1)}, state)
+    return lrs
+
+
 def test_normal_mode_reference_shape_first_epoch():
     # S=9, F=3: update 0 at the trough (the floor), the wave then rises; blending over the
     # first period (3 updates) scales the first excursion by k/3.
     tx = optax_sched.gracos(0.01, 0.001, 9, 3)
-    state = tx.init({"w": jnp.zeros(1)})
-    lrs = []
-    for _ in range(9):
-        lrs.append(float(optax_sched.current_lr(state)))
-        _, state = tx.update({"w": jnp.ones(1)}, state)
+    lrs = _optax_lrs(tx, 9)
     base = [0.01 - k * 0.009 / 27 for k in range(9)]
     wave = [b * (1 - math.cos(2 * math.pi * 3 * k / 9)) for k, b in enumerate(base)]
     blend = [min(k, 3) / 3 for k in range(9)]
@@ -50,11 +56,7 @@ def test_normal_mode_reference_shape_first_epoch():
 def test_warmup_ramps_to_initial_lr_and_joins_the_trajectory():
     s, we = 5, 2
     tx = optax_sched.gracos(0.1, 0.01, s, 4, warmup_epochs=we)
-    state = tx.init({"w": jnp.zeros(1)})
-    lrs = []
-    for _ in range(4 * s):
-        lrs.append(float(optax_sched.current_lr(state)))
-        _, state = tx.update({"w": jnp.ones(1)}, state)
+    lrs = _optax_lrs(tx, 4 * s)
     w = we * s
     np.testing.assert_allclose(lrs[:w], [0.01 + 0.09 * (k + 1) / w for k in range(w)], rtol=1e-6)
     assert lrs[w - 1] == pytest.approx(0.1)  # reaches initial_lr (the reference never did)
@@ -64,11 +66,7 @@ def test_warmup_ramps_to_initial_lr_and_joins_the_trajectory():
 
 def test_few_steps_per_epoch_follow_the_trajectory():
     tx = optax_sched.gracos(0.1, 0.01, 3, 4)
-    state = tx.init({"w": jnp.zeros(1)})
-    lrs = []
-    for _ in range(14):
-        lrs.append(float(optax_sched.current_lr(state)))
-        _, state = tx.update({"w": jnp.ones(1)}, state)
+    lrs = _optax_lrs(tx, 14)
     want = [max(0.1 - k * 0.09 / 12, 0.01) for k in range(14)]
     np.testing.assert_allclose(lrs, want, rtol=1e-6)
 

@@ -174,7 +174,7 @@ class CoreLRScheduler(LRScheduler):
             raise KeyError(f"state_dict lacks {missing}; was it made by {type(self).__name__}?")
         for name in self._hyperparams:
             if name in state_dict:
-                setattr(self, name, _unplain(state_dict[name]))
+                setattr(self, name, state_dict[name])
         self.last_epoch = int(state_dict["last_epoch"])
         self._step_count = int(state_dict.get("_step_count", self._step_count))
         self.base_lrs = list(state_dict["base_lrs"])
@@ -191,6 +191,3 @@ def _plain(x: Any) -> Any:
         return list(x)
     return x
 
-
-def _unplain(x: Any) -> Any:
-    return x

@@ -17,7 +17,7 @@ import numpy as np
 
 from sched_core import catalog
 
-__all__ = ["main"]
+__all__ = ["main", "sequences", "draw"]
 
 PROG = "optax-sched"
 
@@ -71,8 +71,12 @@ def _check_name(name: str) -> None:
         raise UsageError(f"unknown schedule {name!r}; valid: {', '.join(sorted(catalog.CATALOG))}")
 
 
-def _sequences(name: str, kw: dict[str, Any], steps: int):
-    """Returns ``(jax_lr, torch_lr, jax_mom, torch_mom)`` (momenta may be None)."""
+def sequences(name: str, kw: dict[str, Any], steps: int):
+    """A catalog schedule from both frameworks, one SGD param group.
+
+    Returns ``(jax_lr, torch_lr, jax_mom, torch_mom)`` as float64 arrays (momenta None when
+    not scheduled); ``gracos`` is driven by one seeded synthetic gradient stream.
+    """
     import jax
     import jax.numpy as jnp
     import torch
@@ -129,7 +133,9 @@ def _gracos_sequences(kw: dict[str, Any], steps: int):
     return np.asarray(j_lr), np.asarray(t_lr), None, None
 
 
-def _draw(ax, title, j_lr, t_lr, j_mom, t_mom):
+def draw(ax, title, j_lr, t_lr, j_mom, t_mom):
+    """Overlays the torch_compat (thick) and optax_sched (dashed) sequences on ``ax``,
+    momentum on a twin axis."""
     ax.plot(t_lr, lw=3, alpha=0.35, label="torch_compat")
     ax.plot(j_lr, lw=1, ls="--", label="optax_sched")
     ax.set_title(title, fontsize=9)
@@ -154,7 +160,7 @@ def cmd_plot(args, extra) -> int:
         raise UsageError(f"--steps must be >= 1, got {args.steps}")
     kw = catalog.demo_kwargs(args.name, args.steps, args.lr, _parse_params(extra))
     try:
-        j_lr, t_lr, j_mom, t_mom = _sequences(args.name, kw, args.steps)
+        j_lr, t_lr, j_mom, t_mom = sequences(args.name, kw, args.steps)
     except (TypeError, ValueError) as e:
         raise UsageError(f"{args.name}: {e}") from None
     import matplotlib
@@ -163,7 +169,7 @@ def cmd_plot(args, extra) -> int:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 3.2))
-    _draw(ax, f"{args.name}({', '.join(f'{k}={v!r}' for k, v in kw.items())})"[:110],
+    draw(ax, f"{args.name}({', '.join(f'{k}={v!r}' for k, v in kw.items())})"[:110],
           j_lr, t_lr, j_mom, t_mom)
     ax.set_xlabel("update k")
     fig.tight_layout()
@@ -179,7 +185,7 @@ def cmd_plot(args, extra) -> int:
 
 def cmd_parity(args) -> int:
     """Runs every registered case in both frameworks and prints a table."""
-    from optax_sched._parity import builtin_available, run_optax, run_torch
+    from sched_tools._parity import builtin_available, run_optax, run_torch
     from sched_core.cases import CASES
     from sched_core.tolerances import max_violation
 
@@ -221,7 +227,7 @@ def cmd_gallery(args) -> int:
         fig, axes = plt.subplots(len(names), 1, figsize=(7, 2.4 * len(names)), squeeze=False)
         for ax, name in zip(axes[:, 0], names):
             kw = catalog.demo_kwargs(name, args.steps, 0.1)
-            _draw(ax, name, *_sequences(name, kw, args.steps))
+            draw(ax, name, *sequences(name, kw, args.steps))
         axes[-1, 0].set_xlabel("update k")
         fig.tight_layout()
         path = os.path.join(args.out_dir, f"{family}.png")
