@@ -13,6 +13,7 @@ Cosine pieces use the cancellation-free form
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 from collections.abc import Callable, Sequence
@@ -72,6 +73,11 @@ def _sin2(xp, frac):
     ``1 + cos`` cancels); the cosine form from 1/2 on, where it has no
     cancellation, ``1 - frac`` is exact (Sterbenz) and 1/2 and 1 come out exactly.
     """
+    if getattr(xp, "is_scalar", False):  # one Python float: evaluate one branch only
+        if frac < 0.5:
+            s = math.sin(_HALF_PI * frac)
+            return s * s
+        return 0.5 + 0.5 * math.cos(math.pi * (1 - frac))
     s = xp.sin(_HALF_PI * frac)
     return xp.where(frac < 0.5, s * s, 0.5 + 0.5 * xp.cos(math.pi * (1 - frac)))
 
@@ -356,9 +362,13 @@ def _phased(xp, k, dtype, table, strategy):
     value (torch divides by zero there).
     """
     thresholds, ends, v0s, v1s, dens = table
-    if getattr(xp, "is_scalar", False):  # one Python step: plain indexing
-        p = sum(k > t for t in thresholds)
+    if getattr(xp, "is_scalar", False):  # one Python step: plain indexing, same arithmetic
+        p = bisect.bisect_left(thresholds, k)  # == number of thresholds below k (sorted)
         e, v0, v1, den = ends[p], v0s[p], v1s[p], dens[p]
+        rem = (e - float(k)) / den if den != 0 else 0.0
+        if strategy == "cos":
+            return v1 + (v0 - v1) * _sin2(xp, rem)
+        return v1 + (v0 - v1) * rem
     else:
         p = xp.zeros_like(k)
         for t in thresholds:
