@@ -139,9 +139,10 @@ def adaptive(base_lr: float, *, momentum: float = 0.9,
         leaves, treedef = jax.tree_util.tree_flatten(updates)
         n = len(leaves)
         g = [jnp.asarray(x, dt) for x in leaves]
-        # the barrier keeps the norm reductions out of the update loops (see gracos)
-        norms = jnp.stack([jnp.sqrt(jnp.sum(jnp.square(jnp.asarray(x, dt))))
-                           for x in jax.lax.optimization_barrier(leaves)])
+        # the barrier keeps the norm reductions out of the update loops (see gracos); the
+        # per-leaf scalar work is done on (L,) vectors, not L scalar kernels
+        norms = jnp.sqrt(jnp.stack([jnp.sum(jnp.square(jnp.asarray(x, dt)))
+                                    for x in jax.lax.optimization_barrier(leaves)]))
         finite = jnp.isfinite(norms)
         active = finite & ~state.frozen
         lr, mu = state.lr, state.momentum
@@ -150,13 +151,17 @@ def adaptive(base_lr: float, *, momentum: float = 0.9,
         steps = state.leaf_steps + active.astype(jnp.int32)
         if adam:
             nu = treedef.flatten_up_to(state.nu)
+            t = jnp.maximum(steps, 1).astype(dt)
+            # torch Adam's arrangement, per leaf as (L,) vectors computed once: the update
+            # loops only slice them (no per-leaf scalar kernels)
+            step_size = lr / (1 - mu ** t)
+            inv_bc2_sqrt = 1 / jnp.sqrt(1 - _ADAM_B2 ** t)
             # The update reads the NEW moments (as optax's own transforms do): reading the old
             # ones alongside the in-place new ones makes XLA copy every moment buffer.
             for i in range(n):
                 m1 = jnp.where(active[i], mu * trace[i] + (1 - mu) * g[i], trace[i])
                 v1 = jnp.where(active[i], _ADAM_B2 * nu[i] + (1 - _ADAM_B2) * g[i] * g[i], nu[i])
-                t = jnp.maximum(steps[i], 1).astype(dt)
-                upd = -lr * (m1 / (1 - mu ** t)) / (jnp.sqrt(v1 / (1 - _ADAM_B2 ** t)) + _ADAM_EPS)
+                upd = -step_size[i] * m1 / (jnp.sqrt(v1) * inv_bc2_sqrt[i] + _ADAM_EPS)
                 new_trace.append(m1)
                 new_nu.append(v1)
                 out.append(jnp.where(active[i], upd, 0.0).astype(leaves[i].dtype))
