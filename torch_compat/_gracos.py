@@ -8,13 +8,13 @@ The seed's loop works as written::
     scheduler.step()                   # every batch; epochs are derived from the count
     # once per epoch, optionally: scheduler.epoch_end()  (a checked no-op)
 
-``update_gradient_norm`` never synchronises with the host; the statistics are read
-once per epoch, when ``step()`` crosses an epoch boundary.
+``update_gradient_norm`` never synchronises with the host: it adds one device-side copy
+of the norm to a float64 buffer; the epoch's norms are read once, when ``step()`` crosses
+an epoch boundary.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -79,7 +79,10 @@ class GraCos(CoreLRScheduler):
         self._spec = spec
         self.amp_ratio = 1.0
         self.current_frequency = spec.frequency
-        self._stats: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+        # auto mode: this epoch's gradient norms (float64, on the gradients' device) and the
+        # number of gradient tensors behind each (host ints)
+        self._norms: torch.Tensor | None = None
+        self._norm_tensors: list[int] = []
         super().__init__(optimizer, last_epoch)
 
     # ------------------------------------------------------------------ plumbing
@@ -117,11 +120,14 @@ class GraCos(CoreLRScheduler):
 
         Call after ``backward()`` (and after ``GradScaler.unscale_`` under AMP), before
         ``optimizer.step()``. Uses ``torch.nn.utils.get_total_norm``, so DTensor/FSDP
-        gradients give the global norm. Non-finite values are skipped. Nothing is copied
-        to the host. Normal mode computes no statistic and returns None.
+        gradients give the global norm. The norm is copied into a float64 buffer on the
+        gradients' device (one kernel beyond the norm itself; nothing goes to the host);
+        ``step()`` reads the epoch's values once, at the epoch boundary, and skips the
+        non-finite ones. Normal mode computes nothing and returns None.
 
         Returns:
-          The statistic as a 0-d tensor on the gradients' device, or None.
+          The global gradient norm ``||g||_2`` as a 0-d tensor on the gradients' device
+          (reuse it for clipping: ``torch.nn.utils.clip_grads_with_norm_``), or None.
         """
         if self.mode != "auto":
             return None
@@ -133,26 +139,41 @@ class GraCos(CoreLRScheduler):
         total = torch.nn.utils.get_total_norm(grads, norm_type=2.0, error_if_nonfinite=False)
         if hasattr(total, "full_tensor"):  # DTensor (FSDP2): the global value, on device
             total = total.full_tensor()
-        stat = total.to(torch.float64) / math.sqrt(len(grads))
-        if self._stats is None:
-            zero = torch.zeros((), dtype=torch.float64, device=stat.device)
-            self._stats = (zero, zero.clone(), zero.clone())
-        elif self._stats[0].device != stat.device:  # e.g. loaded from a CPU checkpoint
-            self._stats = tuple(x.to(stat.device) for x in self._stats)
-        self._stats = _Spec.stat_update(torch, *self._stats, stat)
-        return stat
+        buf, j = self._norms, len(self._norm_tensors)
+        if buf is None or buf.device != total.device or j == buf.numel():
+            # allocated once (one slot per update of an epoch); grown if called more often;
+            # moved if the gradients' device changed (e.g. after loading a CPU checkpoint)
+            size = max(self.steps_per_epoch, 2 * j)
+            new = torch.empty(size, dtype=torch.float64, device=total.device)
+            if j:
+                new[:j].copy_(buf[:j])
+            self._norms = buf = new
+        buf[j].copy_(total)
+        self._norm_tensors.append(len(grads))
+        return total
+
+    def _epoch_statistics(self) -> tuple[float, float, float]:
+        """``(n, mean, m2)`` of the epoch's finite statistics (two passes, float64, host)."""
+        j = len(self._norm_tensors)
+        if j == 0:
+            return 0.0, 0.0, 0.0
+        norms = np.asarray(self._norms[:j].tolist(), dtype=_F64)  # the one host read
+        g = norms / np.sqrt(np.asarray(self._norm_tensors, dtype=_F64))
+        g = g[np.isfinite(g)]
+        if g.size == 0:
+            return 0.0, 0.0, 0.0
+        mean = float(np.mean(g))
+        return float(g.size), mean, float(np.sum((g - mean) ** 2))
 
     def _finish_epoch(self) -> None:
         if self.mode != "auto":
             return
-        if self._stats is None:
-            return
-        n, mean, m2 = (float(x) for x in torch.stack(self._stats).tolist())  # once per epoch
+        n, mean, m2 = self._epoch_statistics()  # once per epoch
         amp, freq = self._spec.epoch_end(np, _F64(n), _F64(mean), _F64(m2), _F64(self.amp_ratio),
                                          _F64(self.current_frequency), _F64)
         self.amp_ratio = float(amp)
         self.current_frequency = int(freq)
-        self._stats = None
+        self._norm_tensors = []
 
     def step(self, epoch: int | None = None) -> None:
         """Advances one update; at an epoch boundary applies the epoch's statistics first."""
@@ -178,22 +199,27 @@ class GraCos(CoreLRScheduler):
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
-        """Plain-data state, including the epoch's running statistics (mid-epoch safe)."""
+        """Plain-data state, including the gradient norms of the epoch so far (mid-epoch safe)."""
         state = super().state_dict()
         state["amp_ratio"] = self.amp_ratio
         state["current_frequency"] = self.current_frequency
-        state["stats"] = None if self._stats is None else [float(x) for x in
-                                                           torch.stack(self._stats).tolist()]
+        j = len(self._norm_tensors)
+        state["epoch_grad_norms"] = self._norms[:j].tolist() if j else []
+        state["epoch_grad_tensors"] = list(self._norm_tensors)
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restores :meth:`state_dict` (statistics go to the CPU until the next update)."""
+        """Restores :meth:`state_dict` (the epoch's norms stay on the CPU until the next update)."""
         super().load_state_dict(state_dict)
         self.amp_ratio = float(state_dict["amp_ratio"])
         self.current_frequency = int(state_dict["current_frequency"])
-        stats = state_dict.get("stats")
-        self._stats = None if stats is None else tuple(
-            torch.tensor(x, dtype=torch.float64) for x in stats)
+        norms = [float(x) for x in state_dict.get("epoch_grad_norms", [])]
+        self._norm_tensors = [int(x) for x in state_dict.get("epoch_grad_tensors", [])]
+        if len(norms) != len(self._norm_tensors):
+            raise ValueError(f"state_dict has {len(norms)} epoch_grad_norms but "
+                             f"{len(self._norm_tensors)} epoch_grad_tensors")
+        self._norms = (torch.tensor(norms + [0.0] * max(0, self.steps_per_epoch - len(norms)),
+                                    dtype=torch.float64) if norms else None)
 
 
 class GraCosOOP(GraCos):
