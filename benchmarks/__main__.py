@@ -21,13 +21,67 @@ import numpy as np
 
 SIZES = {"tiny": dict(params=[20_000], leaves=8, reps=3, iters=5, sched_steps=10_000,
                       torch_steps=200, epochs=3, spe=4),
-         "full": dict(params=[4_000_000, 50_000_000], leaves=32, reps=5, iters=10,
+         "full": dict(params=[4_000_000, 50_000_000], leaves=32, reps=11, iters=20,
                       sched_steps=1_000_000, torch_steps=2000, epochs=3, spe=10)}
+
+#: Names of the control rows: the baseline timed twice (A/A: the run's noise) and the
+#: baseline plus one global gradient norm (the one-extra-pass floor of gradient-aware rows).
+AGAIN, FLOOR = "baseline again [A/A noise]", "baseline + grad norm [one-pass floor]"
 
 
 def _iters(cfg, params):
     """Fewer timed iterations for the big model (each is ~12x longer)."""
     return max(3, cfg["iters"] * 4_000_000 // max(params, 4_000_000))
+
+
+_NOT_KERNELS = {"parameter", "constant", "tuple", "get-tuple-element", "bitcast"}
+
+
+def _hlo_kernels(compiled) -> int:
+    """Executed ops (fusions, copies, custom calls...) of a compiled XLA step: a noise-free
+    proxy for launches on a GPU, where tiny kernels dominate a launch-bound step."""
+    import re
+
+    text = compiled.as_text()
+    entry = text[text.index("\nENTRY"):]
+    ops = re.findall(r"= [^=]*? ([a-z][\w-]*)\(", entry)
+    return sum(op not in _NOT_KERNELS for op in ops)
+
+
+def _torch_device_ops(fn) -> int:
+    """Non-view aten ops dispatched by ``fn()``: on a GPU, one kernel launch each."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Count(TorchDispatchMode):
+        n = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if not func.is_view:
+                Count.n += 1
+            return func(*args, **(kwargs or {}))
+
+    with Count():
+        fn()
+    return Count.n
+
+
+def _norm_probe():
+    """An optax transform that only computes the global gradient norm, as GraCos auto does
+    (optimization barrier, sum of squares per leaf), and keeps it in its state."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    def init(params):
+        del params
+        return jnp.zeros([], jnp.float32)
+
+    def update(updates, state, params=None):
+        del state, params
+        leaves = jax.tree_util.tree_leaves(jax.lax.optimization_barrier(updates))
+        return updates, jnp.sqrt(sum(jnp.sum(jnp.square(x)) for x in leaves))
+
+    return optax.GradientTransformation(init, update)
 
 
 def _sync():
@@ -69,6 +123,8 @@ def bench_jax(cfg):
         cos = optax.cosine_decay_schedule(1e-3, steps)
         variants = {
             "adam(cosine) [baseline]": (optax.adam(cos), False),
+            AGAIN: (optax.adam(cos), False),
+            FLOOR: (optax.chain(_norm_probe(), optax.adam(cos)), False),
             "gracos normal": (optax_sched.gracos(1e-3, 1e-5, cfg["spe"], cfg["epochs"],
                                                  inner=optax.scale_by_adam()), False),
             "gracos auto": (optax_sched.gracos(1e-3, 1e-5, cfg["spe"], cfg["epochs"],
@@ -82,7 +138,7 @@ def bench_jax(cfg):
             "adam + reduce_on_plateau": (optax.chain(optax.scale_by_adam(),
                                                      optax_sched.reduce_on_plateau(1e-3)), True),
         }
-        runners, compiles, compile_s = {}, {}, {}
+        runners, compiles, compile_s, kernels = {}, {}, {}, {}
         for name, (tx, needs_value) in variants.items():
             traces = []
 
@@ -97,8 +153,9 @@ def bench_jax(cfg):
             # distinct buffers, so the whole state can be donated
             s = jax.tree_util.tree_map(lambda x: jnp.array(x, copy=True), tx.init(p))
             t0 = time.perf_counter()
-            p, s = jax.block_until_ready(jstep(p, s, grads))
+            kernels[name] = _hlo_kernels(jstep.lower(p, s, grads).compile())
             compile_s[name] = time.perf_counter() - t0
+            p, s = jax.block_until_ready(jstep(p, s, grads))
             for _ in range(steps - 1):  # 3 epochs: count compilations
                 p, s = jstep(p, s, grads)
             jax.block_until_ready(p)
@@ -116,9 +173,12 @@ def bench_jax(cfg):
         med = _median_interleaved(runners, cfg["reps"], _iters(cfg, total))
         base = med["adam(cosine) [baseline]"]
         for name in variants:
+            gradient_aware = "auto" in name or "adaptive" in name
             out.append(dict(section="jax", params=per * n, variant=name,
                             ms=med[name] * 1e3, ratio=med[name] / base,
-                            compile_s=compile_s[name], compilations=compiles[name]))
+                            vs_floor=med[name] / med[FLOOR] if gradient_aware else None,
+                            kernels=kernels[name], compile_s=compile_s[name],
+                            compilations=compiles[name]))
     return out
 
 
@@ -153,9 +213,12 @@ def bench_torch(cfg):
                                                            min_steps_before_freeze=10**9), "loss"
             if kind == "reduce_on_plateau":
                 return opt, torch_compat.ReduceLROnPlateau(opt), "loss"
+            if kind == "torch ReduceLROnPlateau":
+                return opt, torch.optim.lr_scheduler.ReduceLROnPlateau(opt), "loss"
             raise KeyError(kind)
 
-        kinds = ["cosine", "gracos normal", "gracos auto", "adaptive", "reduce_on_plateau"]
+        kinds = ["cosine", "gracos normal", "gracos auto", "adaptive", "reduce_on_plateau",
+                 "torch ReduceLROnPlateau"]
         built = {k: make(k) for k in kinds}
         loss = torch.tensor(1.0, device=dev)
 
@@ -176,16 +239,24 @@ def bench_torch(cfg):
                 _sync()
             return run
 
-        fns = {"cosine": runner("cosine", False), "cosine+norm": runner("cosine", True),
+        fns = {"cosine": runner("cosine", False), AGAIN: runner("cosine", False),
+               "cosine+norm": runner("cosine", True),
                "gracos normal": runner("gracos normal", False),
                "gracos auto": runner("gracos auto", False),
                "adaptive": runner("adaptive", False),
-               "reduce_on_plateau": runner("reduce_on_plateau", False)}
+               "reduce_on_plateau": runner("reduce_on_plateau", False),
+               "torch ReduceLROnPlateau": runner("torch ReduceLROnPlateau", False)}
+        for f in fns.values():  # first steps create the optimizer state and buffers
+            f(2)
+        ops = {k: _torch_device_ops(lambda f=f: f(1)) for k, f in fns.items()}
         med = _median_interleaved(fns, cfg["reps"], _iters(cfg, total))
-        for name, base in (("gracos normal", "cosine"), ("gracos auto", "cosine+norm"),
-                           ("adaptive", "cosine+norm"), ("reduce_on_plateau", "cosine")):
+        for name, base in ((AGAIN, "cosine"), ("gracos normal", "cosine"),
+                           ("gracos auto", "cosine+norm"), ("adaptive", "cosine+norm"),
+                           ("reduce_on_plateau", "cosine"),
+                           ("torch ReduceLROnPlateau", "cosine")):
             out.append(dict(section="torch", params=per * n, variant=name, ms=med[name] * 1e3,
-                            baseline=base, ratio=med[name] / med[base]))
+                            baseline=base, ratio=med[name] / med[base],
+                            extra_device_ops=ops[name] - ops[base]))
     return out
 
 
@@ -346,7 +417,8 @@ def _table(rows):
         lines.append("| " + " | ".join(keys) + " |")
         lines.append("|" + "---|" * len(keys))
         for r in rs:
-            vals = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in (r.get(k) for k in keys)]
+            vals = [f"{v:.4g}" if isinstance(v, float) else "" if v is None else str(v)
+                    for v in (r.get(k) for k in keys)]
             lines.append("| " + " | ".join(vals) + " |")
     return "\n".join(lines)
 
