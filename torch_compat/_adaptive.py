@@ -112,19 +112,18 @@ class AdaptiveScheduler:
         # one fused multi-tensor kernel, in the gradients' precision (at least float32), as
         # get_total_norm does; the statistics are then accumulated in float64 on the host
         idx = [i for i, p in enumerate(self.params) if p.grad is not None]
-        norms: list = [None] * len(self.params)
+        parts, order = [], []  # a few device ops per gradient dtype, not one per tensor
         for dtype in {self.params[i].grad.dtype for i in idx}:
             sel = [i for i in idx if self.params[i].grad.dtype == dtype]
             acc = torch.float32 if dtype in (torch.float16, torch.bfloat16) else None
             out = torch._foreach_norm([self.params[i].grad.detach() for i in sel], 2, dtype=acc)
-            for i, x in zip(sel, out):
-                norms[i] = _global(x)
-        stacked = [x for x in norms if x is not None]
-        values = iter(torch.stack([x.to(torch.float64) for x in stacked]).tolist()
-                      if stacked else [])
-        self._pending = np.asarray([next(values) if x is not None else np.nan for x in norms],
-                                   dtype=_F64)
-        have = np.asarray([x is not None for x in norms])
+            parts.append(torch.stack([_global(x) for x in out]).to(torch.float64))
+            order += sel
+        values = (torch.cat(parts) if len(parts) > 1 else parts[0]).tolist() if parts else []
+        self._pending = np.full(len(self.params), np.nan, dtype=_F64)
+        self._pending[order] = values
+        have = np.zeros(len(self.params), bool)
+        have[order] = True
         seen = self._pending[have]
         # global norm over the gradients present (all of them in "mask" mode); any
         # non-finite gradient makes it non-finite, and it is then skipped
