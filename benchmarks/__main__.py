@@ -220,6 +220,11 @@ def bench_torch(cfg):
         kinds = ["cosine", "gracos normal", "gracos auto", "adaptive", "reduce_on_plateau",
                  "torch ReduceLROnPlateau"]
         built = {k: make(k) for k in kinds}
+        # One set of optimizer state for every variant: separate Adam moments (0.4 GB each
+        # at 50M) land on differently backed pages and bias the rows by several percent.
+        shared = built["cosine"][0]
+        for opt, _, _ in built.values():
+            opt.state = shared.state
         loss = torch.tensor(1.0, device=dev)
 
         def runner(kind, with_norm):
