@@ -21,7 +21,7 @@ import numpy as np
 
 SIZES = {"tiny": dict(params=[20_000], leaves=8, reps=3, iters=5, sched_steps=10_000,
                       torch_steps=200, epochs=3, spe=4),
-         "full": dict(params=[4_000_000, 50_000_000], leaves=32, reps=11, iters=20,
+         "full": dict(params=[4_000_000, 50_000_000], leaves=32, reps=21, iters=10,
                       sched_steps=1_000_000, torch_steps=2000, epochs=3, spe=10)}
 
 #: Names of the control rows: the baseline timed twice (A/A: the run's noise) and the
@@ -92,11 +92,17 @@ def _sync():
 
 
 def _median_interleaved(fns: dict, reps: int, iters: int) -> dict:
-    """Runs each variant ``iters`` times per repetition, interleaving variants; returns the
-    median seconds per iteration."""
+    """Runs each variant ``iters`` times per repetition, interleaving variants in a shuffled
+    order (fixed seed) so no variant always follows the same one; returns the median
+    seconds per iteration."""
+    import random
+
+    rng = random.Random(0)
     times = {k: [] for k in fns}
     for _ in range(reps):
-        for k, f in fns.items():
+        order = list(fns.items())
+        rng.shuffle(order)
+        for k, f in order:
             t0 = time.perf_counter()
             f(iters)
             times[k].append((time.perf_counter() - t0) / iters)
