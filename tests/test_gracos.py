@@ -246,7 +246,12 @@ def test_update_gradient_norm_adds_one_kernel_to_the_norm():
     for op in norm_only.ops:
         extra.remove(op)
     assert extra == ["copy_"], ours.ops
-    assert float(got) == float(want)  # it returns the global norm (reusable for clipping)
+    assert float(got) == float(want)  # it returns the global norm, reusable for clipping:
+    clipped = [p.grad.clone() for p in params]
+    torch.nn.utils.clip_grads_with_norm_(params, 0.5, got)
+    ref = [g * min(1.0, 0.5 / (float(want) + 1e-6)) for g in clipped]
+    for p, r in zip(params, ref):
+        torch.testing.assert_close(p.grad, r)
 
 
 def test_state_dict_round_trips_mid_epoch():
