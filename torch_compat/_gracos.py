@@ -3,7 +3,7 @@
 The seed's loop works as written::
 
     loss.backward()
-    scheduler.update_gradient_norm()   # auto mode: accumulates on the gradients' device
+    scheduler.update_gradient_norm()   # auto mode: records the norm on the gradients' device
     optimizer.step()
     scheduler.step()                   # every batch; epochs are derived from the count
     # once per epoch, optionally: scheduler.epoch_end()  (a checked no-op)
