@@ -43,11 +43,6 @@ def _fdtype():
     return jnp.asarray(0.0).dtype
 
 
-def _shifts(n: int, dt):
-    """Out-of-phase shifts ``(i + 1) / L`` of the ``L`` leaves, ``jax.tree_util`` order."""
-    return (jnp.arange(n, dtype=dt) + 1) / n
-
-
 def _grad_statistic(grads, num_leaves: int):
     """``||g||_2 / sqrt(L)``: the global L2 norm over sqrt(number of leaves), in float32+.
 
@@ -126,7 +121,8 @@ def gracos(initial_lr: float, final_lr: float, steps_per_epoch: int, total_epoch
             return spec.lr(jnp, k, amp_ratio, freq, dt)
         leaves, treedef = jax.tree_util.tree_flatten(params_like)
         n = len(leaves)
-        values = spec.lr(jnp, k, amp_ratio, freq, dt, _shifts(n, dt))
+        shifts = (jnp.arange(n, dtype=dt) + 1) / n
+        values = spec.lr(jnp, k, amp_ratio, freq, dt, shifts)
         return jax.tree_util.tree_unflatten(treedef, [values[i] for i in range(n)])
 
     def init_fn(params):
@@ -148,14 +144,10 @@ def gracos(initial_lr: float, final_lr: float, steps_per_epoch: int, total_epoch
         inner_updates, inner_state = inner.update(updates, state.inner_state, params,
                                                   **extra_args)
         if out_of_phase:
-            # The per-leaf LRs of this update, recomputed from (count, amp, freq) as one (L,)
-            # vector that the update loops slice. Reading the L scalars of state.lr instead
-            # costs an extra kernel (a copy of each donated scalar) per leaf.
-            lr_vec = spec.lr(jnp, state.count, state.amp_ratio, state.frequency, dt,
-                             _shifts(len(jax.tree_util.tree_leaves(updates)), dt))
-            lrs = jax.tree_util.tree_unflatten(
-                jax.tree_util.tree_structure(inner_updates),
-                [lr_vec[i] for i in range(len(jax.tree_util.tree_leaves(inner_updates)))])
+            # This update's per-leaf LRs, recomputed from (count, amp, freq) by lr_tree as
+            # slices of one (L,) vector that the update loops fuse. Reading the L scalars of
+            # state.lr instead costs an extra kernel (a copy of each donated scalar) per leaf.
+            lrs = lr_tree(state.count, state.amp_ratio, state.frequency, inner_updates)
             new_updates = jax.tree_util.tree_map(
                 lambda u, lr: (-lr * u.astype(dt)).astype(u.dtype), inner_updates, lrs)
         else:
