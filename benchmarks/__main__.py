@@ -48,29 +48,32 @@ def _hlo_kernels(compiled) -> int:
     return sum(op not in _NOT_KERNELS for op in ops)
 
 
-def _torch_device_ops(fn) -> int:
-    """Non-view aten ops dispatched by ``fn()``: on a GPU, one kernel launch each."""
+def device_ops():
+    """A dispatch mode that records the non-view aten ops run inside it (``.ops``, names):
+    on a GPU, one kernel launch each (views are metadata). Also used by the unit tests."""
     from torch.utils._python_dispatch import TorchDispatchMode
 
-    class Count(TorchDispatchMode):
-        n = 0
+    class DeviceOps(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.ops = []
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             if not func.is_view:
-                Count.n += 1
+                self.ops.append(str(func.overloadpacket.__name__))
             return func(*args, **(kwargs or {}))
 
-    with Count():
-        fn()
-    return Count.n
+    return DeviceOps()
 
 
 def _norm_probe():
-    """An optax transform that only computes the global gradient norm, as GraCos auto does
-    (optimization barrier, sum of squares per leaf), and keeps it in its state."""
+    """An optax transform that only computes GraCos auto's gradient statistic (the same
+    function: optimization barrier, sum of squares per leaf) and keeps it in its state."""
     import jax
     import jax.numpy as jnp
     import optax
+
+    from optax_sched._gracos import _grad_statistic
 
     def init(params):
         del params
@@ -78,8 +81,7 @@ def _norm_probe():
 
     def update(updates, state, params=None):
         del state, params
-        leaves = jax.tree_util.tree_leaves(jax.lax.optimization_barrier(updates))
-        return updates, jnp.sqrt(sum(jnp.sum(jnp.square(x)) for x in leaves))
+        return updates, _grad_statistic(updates, max(1, len(jax.tree_util.tree_leaves(updates))))
 
     return optax.GradientTransformation(init, update)
 
@@ -259,7 +261,11 @@ def bench_torch(cfg):
                "torch ReduceLROnPlateau": runner("torch ReduceLROnPlateau", False)}
         for f in fns.values():  # first steps create the optimizer state and buffers
             f(2)
-        ops = {k: _torch_device_ops(lambda f=f: f(1)) for k, f in fns.items()}
+        ops = {}
+        for k, f in fns.items():
+            with device_ops() as counted:
+                f(1)
+            ops[k] = len(counted.ops)
         med = _median_interleaved(fns, cfg["reps"], _iters(cfg, total))
         for name, base in ((AGAIN, "cosine"), ("gracos normal", "cosine"),
                            ("gracos auto", "cosine+norm"), ("adaptive", "cosine+norm"),

@@ -295,17 +295,7 @@ def test_torch_optimizer_without_momentum_is_rejected():
 def test_torch_pre_step_hook_device_ops_do_not_grow_with_the_tensor_count():
     # On a GPU every op is a kernel launch: the per-tensor norms of a model with many
     # tensors must come from a constant number of ops (one fused norm, a stack, a cast)
-    from torch.utils._python_dispatch import TorchDispatchMode
-
-    class Count(TorchDispatchMode):
-        def __init__(self):
-            super().__init__()
-            self.ops = []
-
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            if not func.is_view:  # views are metadata, not kernels
-                self.ops.append(str(func.overloadpacket.__name__))
-            return func(*args, **(kwargs or {}))
+    from benchmarks.__main__ import device_ops
 
     def hook_ops(n):
         params = torch.nn.ParameterList([torch.nn.Parameter(torch.randn(3)) for _ in range(n)])
@@ -313,7 +303,7 @@ def test_torch_pre_step_hook_device_ops_do_not_grow_with_the_tensor_count():
             p.grad = torch.randn_like(p)
         opt = torch.optim.SGD(params, lr=0.1, momentum=0.9)
         sched = torch_compat.AdaptiveScheduler(opt, params)
-        with Count() as c:
+        with device_ops() as c:
             sched._pre_step(opt, (), {})
         # the norms it recorded are the true per-tensor norms
         np.testing.assert_allclose(sched._pending, [float(p.grad.norm()) for p in params],

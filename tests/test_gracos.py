@@ -220,17 +220,7 @@ def test_update_gradient_norm_never_syncs_during_an_epoch(monkeypatch):
 def test_update_gradient_norm_adds_one_kernel_to_the_norm():
     # On a GPU every extra op is a kernel launch: recording the statistic may add exactly
     # one device op (the copy into the epoch's buffer) to get_total_norm's own ops.
-    from torch.utils._python_dispatch import TorchDispatchMode
-
-    class Count(TorchDispatchMode):
-        def __init__(self):
-            super().__init__()
-            self.ops = []
-
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            if not func.is_view:  # views are metadata, not kernels
-                self.ops.append(str(func.overloadpacket.__name__))
-            return func(*args, **(kwargs or {}))
+    from benchmarks.__main__ import device_ops
 
     params = [torch.nn.Parameter(torch.randn(4 + i)) for i in range(5)]
     for p in params:
@@ -238,9 +228,9 @@ def test_update_gradient_norm_adds_one_kernel_to_the_norm():
     sched = torch_compat.GraCos(torch.optim.Adam(params, lr=0.1), 0.1, 0.01, 4, 3,
                                 mode="auto")
     sched.update_gradient_norm()  # the first call allocates the buffer
-    with Count() as ours:
+    with device_ops() as ours:
         got = sched.update_gradient_norm()
-    with Count() as norm_only:
+    with device_ops() as norm_only:
         want = torch.nn.utils.get_total_norm([p.grad for p in params])
     extra = list(ours.ops)
     for op in norm_only.ops:
