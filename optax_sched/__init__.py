@@ -19,6 +19,7 @@ from optax_sched._inject import current_lr
 from optax_sched._inject import current_momentum
 from optax_sched._inject import inject_schedules
 from optax_sched._inject import register_reader
+from optax_sched._schedules import chained_scheduler
 from optax_sched._schedules import constant_lr
 from optax_sched._schedules import cosine_annealing_lr
 from optax_sched._schedules import cosine_annealing_warm_restarts
@@ -33,6 +34,7 @@ from optax_sched._schedules import lambda_lr
 from optax_sched._schedules import linear_lr
 from optax_sched._schedules import linear_warmup
 from optax_sched._schedules import list_schedule
+from optax_sched._schedules import multiplicative_lr
 from optax_sched._schedules import multistep_lr
 from optax_sched._schedules import one_cycle_lr
 from optax_sched._schedules import one_cycle_momentum
@@ -41,6 +43,7 @@ from optax_sched._schedules import polynomial_lr
 from optax_sched._schedules import range_finder
 from optax_sched._schedules import sequential_lr
 from optax_sched._schedules import step_lr
+from optax_sched._schedules import swalr
 from optax_sched._schedules import warmup_with_decay
 
 __all__ = (
@@ -52,6 +55,7 @@ __all__ = (
     "GraCosState",
     "gracos",
     "InjectSchedulesState",
+    "chained_scheduler",
     "constant_lr",
     "cosine_annealing_lr",
     "cosine_annealing_warm_restarts",
@@ -71,6 +75,7 @@ __all__ = (
     "lr_finder",
     "linear_warmup",
     "list_schedule",
+    "multiplicative_lr",
     "multistep_lr",
     "one_cycle_lr",
     "one_cycle_momentum",
@@ -80,5 +85,6 @@ __all__ = (
     "register_reader",
     "sequential_lr",
     "step_lr",
+    "swalr",
     "warmup_with_decay",
 )

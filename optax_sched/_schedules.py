@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 
 import sched_core as core
@@ -25,7 +26,7 @@ __all__ = [
     "one_cycle_momentum", "cyclic_lr", "cyclic_momentum", "lambda_lr", "sequential_lr",
     "linear_warmup", "exponential_warmup", "cosine_warmup", "warmup_with_decay",
     "exponential_cyclic_lr", "list_schedule", "range_finder", "one_cycle_policy",
-    "from_core",
+    "multiplicative_lr", "chained_scheduler", "swalr", "from_core",
 ]
 
 Schedule = Callable[[Any], Any]
@@ -57,6 +58,18 @@ def from_core(spec: core.Schedule) -> Schedule:
 
     schedule.spec = spec  # the validated, host-side description (for tools/plots)
     return schedule
+
+
+class _JnpWithLoops:
+    """``jax.numpy`` plus ``fori_loop`` for the core's running products (MultiplicativeLR)."""
+
+    fori_loop = staticmethod(jax.lax.fori_loop)
+
+    def __getattr__(self, name):
+        return getattr(jnp, name)
+
+
+_JNP_LOOPS = _JnpWithLoops()
 
 
 def step_lr(init_value: float, step_size: int, gamma: float = 0.1) -> Schedule:
@@ -489,3 +502,100 @@ def one_cycle_policy(max_lr: float, num_steps: int,
     """
     return (from_core(core.OneCyclePolicyLR(max_lr, num_steps)),
             from_core(core.OneCyclePolicyMomentum(num_steps, momentum_range)))
+
+
+def multiplicative_lr(init_value: float, fn: Callable[[Any], Any]) -> Schedule:
+    r"""torch ``MultiplicativeLR``: each update multiplies the LR by ``fn(k)``.
+
+    .. math:: \eta_k = \eta_0 \prod_{j=1}^{k} f(j)
+
+    A running product: each evaluation loops ``k`` times (``jax.lax.fori_loop``, traced
+    counts are fine); for a constant factor prefer :func:`exponential_lr`.
+
+    Args:
+      init_value: initial learning rate.
+      fn: a traceable function of the integer update ``j >= 1`` giving its factor.
+
+    Returns:
+      An ``optax.Schedule``.
+
+    Examples:
+      >>> s = optax_sched.multiplicative_lr(1.0, lambda j: 0.5)
+      >>> [float(s(k)) for k in range(4)]
+      [1.0, 0.5, 0.25, 0.125]
+    """
+    spec = core.MultiplicativeLR(init_value, fn)
+
+    def schedule(count):
+        return spec(_JNP_LOOPS, _count(count), _float_dtype())
+
+    schedule.spec = spec
+    return schedule
+
+
+def swalr(init_value: float, swa_lr: float, anneal_epochs: int = 10,
+          anneal_strategy: str = "cos") -> Schedule:
+    r"""torch ``swa_utils.SWALR``: anneal from ``init_value`` to ``swa_lr``, then hold it.
+
+    .. math::
+      \eta_k = \eta_{swa} + (\eta_0 - \eta_{swa})\,(1 - \alpha(t_k)), \quad
+      t_k = \min(k, A) / A, \quad \alpha(t) = \tfrac{1 - \cos \pi t}{2} \text{ or } t
+
+    ``init_value`` is the LR when SWA starts (torch's class reads it from the group); put
+    the schedule after the main one with :func:`sequential_lr`.
+
+    Args:
+      init_value: the LR the annealing starts from.
+      swa_lr: the SWA learning rate.
+      anneal_epochs: updates of annealing :math:`A \ge 0` (0: ``swa_lr`` at once).
+      anneal_strategy: ``"cos"`` or ``"linear"``.
+
+    Returns:
+      An ``optax.Schedule``.
+
+    Examples:
+      >>> s = optax_sched.swalr(1.0, 0.1, anneal_epochs=2, anneal_strategy="linear")
+      >>> [round(float(s(k)), 4) for k in range(4)]
+      [1.0, 0.55, 0.1, 0.1]
+    """
+    return from_core(core.SWALR(init_value, swa_lr, anneal_epochs, anneal_strategy))
+
+
+def chained_scheduler(schedules: Sequence[Schedule]) -> Schedule:
+    r"""torch ``ChainedScheduler``: the members' factors multiplied.
+
+    .. math:: \eta_k = \eta_0 \prod_i \frac{v_i(k)}{v_i(-1)}
+
+    Members are schedules of this module whose torch class is chainable (``step_lr``,
+    ``multistep_lr``, ``exponential_lr``, ``constant_lr``, ``linear_lr``,
+    ``polynomial_lr``, ``cosine_annealing_lr``, ``multiplicative_lr`` and the warmups);
+    :math:`\eta_0` is the first member's base. Equal to torch's ``ChainedScheduler`` over
+    the same classes (for ``cosine_annealing_lr`` with ``eta_min > 0``, see docs/math.md).
+
+    Args:
+      schedules: optax_sched schedules sharing one base LR.
+
+    Returns:
+      An ``optax.Schedule``.
+
+    Examples:
+      >>> s = optax_sched.chained_scheduler([
+      ...     optax_sched.linear_lr(0.05, start_factor=0.4, total_iters=3),
+      ...     optax_sched.exponential_lr(0.05, gamma=0.9)])
+      >>> [round(float(s(k)), 5) for k in range(5)]
+      [0.02, 0.027, 0.0324, 0.03645, 0.03281]
+    """
+    specs = []
+    for i, sch in enumerate(schedules):
+        spec = getattr(sch, "spec", None)
+        if not isinstance(spec, core.Schedule):
+            raise TypeError(f"schedules[{i}] must be a schedule made by optax_sched (it carries "
+                            f"its formula as .spec), got {sch!r}")
+        specs.append(spec)
+    chained = core.Chained(specs)
+
+    def schedule(count):
+        return chained(_JNP_LOOPS, _count(count), _float_dtype())
+
+    schedule.spec = chained
+    return schedule

@@ -6,6 +6,11 @@ numpy float64. See ``docs/math.md`` for the mathematics and conventions.
 """
 
 from sched_core._adaptive import AdaptiveConfig
+from sched_core._compose import Chained
+from sched_core._compose import MultiplicativeLR
+from sched_core._compose import SWALR
+from sched_core._compose import Sequential
+from sched_core._compose import chain_step
 from sched_core._finder import LRFinderResult
 from sched_core._gracos import GraCos
 from sched_core._plateau import Plateau
@@ -31,7 +36,6 @@ from sched_core._schedules import OneCyclePolicyMomentum
 from sched_core._schedules import PolynomialLR
 from sched_core._schedules import RangeFinder
 from sched_core._schedules import Schedule
-from sched_core._schedules import Sequential
 from sched_core._schedules import StepLR
 from sched_core._schedules import WarmupWithDecay
 from sched_core._schedules import restart_table
@@ -39,6 +43,7 @@ from sched_core import _validate as validate
 
 __all__ = (
     "AdaptiveConfig",
+    "Chained",
     "COUNT_LIMIT",
     "ConstantLR",
     "CosineAnnealingLR",
@@ -51,6 +56,7 @@ __all__ = (
     "ExponentialWarmup",
     "GraCos",
     "LRFinderResult",
+    "MultiplicativeLR",
     "LambdaLR",
     "LinearLR",
     "LinearWarmup",
@@ -63,10 +69,12 @@ __all__ = (
     "Plateau",
     "PolynomialLR",
     "RangeFinder",
+    "SWALR",
     "Schedule",
     "Sequential",
     "StepLR",
     "WarmupWithDecay",
+    "chain_step",
     "restart_table",
     "validate",
 )

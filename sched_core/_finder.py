@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -37,11 +38,37 @@ class FinderConfig:
         return np.geomspace(self.start_lr, self.end_lr, self.num_steps)
 
 
+def diverged(s: float, best: float, first: float, diverge_factor: float) -> bool:
+    """The divergence rule shared by both faces (``s`` finite; ``best = min_j s_j``).
+
+    * ``best > 0``: ``s > diverge_factor * best`` (fastai's / torch-lr-finder's rule, unchanged).
+    * ``best <= 0`` (a loss that can be negative, e.g. a log-likelihood, where a multiple of
+      ``best`` is meaningless): ``s - best > (diverge_factor - 1) * max(|best|, first - best)``,
+      i.e. the smoothed loss rose above its best by ``diverge_factor - 1`` times the larger of
+      ``|best|`` and how far it has fallen from its first value ``first = s_0``. Both branches
+      allow a rise of ``(diverge_factor - 1) * |best|`` when the loss has not fallen; the
+      ``first - best`` term keeps a loss that crosses zero from stopping on a tiny rise.
+
+    Args:
+      s: the current smoothed loss.
+      best: the lowest smoothed loss so far (``s`` included).
+      first: the first smoothed loss ``s_0``.
+      diverge_factor: ``FinderConfig.diverge_factor`` (``> 1``).
+
+    Returns:
+      True if the sweep has diverged.
+    """
+    if best > 0:
+        return s > diverge_factor * best
+    return s - best > (diverge_factor - 1) * max(-best, first - best)
+
+
 class Tracker:
     """Smoothed loss ``s_i = smooth * l_i + (1 - smooth) * s_{i-1}`` and divergence check.
 
-    Stops when a loss is non-finite or the smoothed loss exceeds ``diverge_factor`` times
-    the best smoothed loss so far.
+    Stops at the first non-finite loss, or when :func:`diverged` says so (for a positive best
+    smoothed loss: ``s_i > diverge_factor * best``; see :func:`diverged` for the rule with a
+    best ``<= 0``). ``diverged_`` records whether the sweep stopped that way.
     """
 
     def __init__(self, cfg: FinderConfig):
@@ -49,22 +76,65 @@ class Tracker:
         self.raw: list[float] = []
         self.smoothed: list[float] = []
         self.best = math.inf
+        self.diverged_ = False
 
     def add(self, loss: float) -> bool:
         """Records a loss; returns True if the test should stop (diverged)."""
         loss = float(loss)
         self.raw.append(loss)
         if not math.isfinite(loss):
+            self.diverged_ = True
             return True
         s = loss if not self.smoothed else (self.cfg.smooth * loss
                                             + (1 - self.cfg.smooth) * self.smoothed[-1])
         self.smoothed.append(s)
         self.best = min(self.best, s)
-        return s > self.cfg.diverge_factor * self.best
+        self.diverged_ = diverged(s, self.best, self.smoothed[0], self.cfg.diverge_factor)
+        return self.diverged_
+
+
+def batch_stream(batches: Iterable[Any], num_steps: int, name: str = "batches"
+                 ) -> Iterator[Any]:
+    """Yields up to ``num_steps`` batches from ``batches``, read lazily (never ``list()``-ed).
+
+    An iterable that runs out is iterated again (a list, a ``DataLoader``: anything whose
+    ``iter()`` is a fresh iterator) until ``num_steps`` batches were yielded; a one-shot
+    iterator (``iter(it) is it``, e.g. a generator) that runs out ends the stream early, as
+    does a re-iterable whose new pass yields nothing. Infinite iterators are fine: no batch
+    beyond the ``num_steps``-th is requested.
+
+    Raises:
+      TypeError: ``batches`` is not iterable.
+      ValueError: ``batches`` yields no batch at all.
+    """
+    try:
+        it = iter(batches)
+    except TypeError:
+        raise TypeError(f"{name} must be iterable, got {type(batches).__name__}") from None
+    one_shot = it is batches
+    count = 0
+    while count < num_steps:
+        this_pass = 0
+        for batch in it:
+            count += 1
+            this_pass += 1
+            yield batch
+            if count >= num_steps:
+                return
+        if count == 0:
+            raise ValueError(f"{name} must yield at least one batch")
+        if one_shot or this_pass == 0:
+            return
+        it = iter(batches)
 
 
 def _valley(losses: np.ndarray) -> int:
-    """fastai's valley: the middle-ish of the longest decreasing run."""
+    """fastai's valley: the middle-ish of the longest decreasing run.
+
+    fastai's start index (``end - length``) is one before the run and is ``-1`` for a run
+    that starts at 0; the index is clamped at 0 so it never wraps to the last point (a flat
+    or rising curve, whose longest run is one point, gives 0: the first, smallest LR).
+    """
     n = len(losses)
     lds = [1] * n
     max_start = max_end = 0
@@ -76,17 +146,27 @@ def _valley(losses: np.ndarray) -> int:
                 max_end = i
                 max_start = max_end - lds[max_end]
     sections = (max_end - max_start) / 3
-    return max_start + int(sections) + int(sections / 2)
+    return max(max_start + int(sections) + int(sections / 2), 0)
 
 
 def suggestions(lrs: Any, losses: Any) -> dict[str, float]:
     """``valley``, ``steep`` and ``minimum`` suggestions (fastai's definitions).
 
-    The first tenth and the last five points are skipped when there are enough of them.
+    The first tenth and the last five points are skipped when there are at least 20 points.
+    ``valley`` is the LR a third plus a sixth of the way along the longest decreasing run;
+    when the curve never decreases (flat or rising) it falls back to the first LR of that
+    window (the smallest, i.e. the most conservative, LR).
+
+    Args:
+      lrs: the LRs tried.
+      losses: the (smoothed) losses, one per LR, all finite.
 
     Returns:
       ``{"valley": lr, "steep": lr, "minimum": lr}`` (``minimum`` is the LR of the lowest
-      smoothed loss divided by 10).
+      smoothed loss divided by 10); every LR is one of ``lrs`` (``minimum``: one of them / 10).
+
+    Raises:
+      ValueError: fewer than 3 losses.
     """
     lrs = np.asarray(lrs, dtype=np.float64)
     losses = np.asarray(losses, dtype=np.float64)
@@ -109,7 +189,9 @@ class LRFinderResult:
       losses: smoothed losses.
       raw_losses: losses as observed (may end with the diverging one).
       suggestions: ``{"valley", "steep", "minimum"}`` -> LR.
-      stopped_early: True if the test stopped on divergence.
+      stopped_early: True if the test stopped on divergence (a non-finite loss or
+        :func:`diverged`). A one-shot iterator that runs out before ``num_steps`` gives a
+        shorter sweep with ``stopped_early`` False.
     """
 
     lrs: np.ndarray
@@ -141,10 +223,17 @@ class LRFinderResult:
 
 
 def finish(cfg: FinderConfig, tracker: Tracker) -> LRFinderResult:
-    """Builds the result from a tracker."""
+    """Builds the result from a tracker.
+
+    Raises:
+      ValueError: fewer than 3 finite losses were recorded (no suggestion can be made).
+    """
     n = len(tracker.smoothed)
+    if n < 3:
+        why = ("it diverged" if tracker.diverged_ else "the batches ran out")
+        raise ValueError(f"the range test recorded only {n} finite loss(es) ({why} after "
+                         f"{len(tracker.raw)} step(s)); need at least 3 for suggestions"
+                         + ("; try a smaller start_lr" if tracker.diverged_ else ""))
     lrs = cfg.lrs()[:n]
-    stopped = len(tracker.raw) < cfg.num_steps or (
-        n > 0 and tracker.smoothed[-1] > cfg.diverge_factor * tracker.best)
     return LRFinderResult(lrs, np.asarray(tracker.smoothed), np.asarray(tracker.raw),
-                          suggestions(lrs, tracker.smoothed), stopped)
+                          suggestions(lrs, tracker.smoothed), tracker.diverged_)

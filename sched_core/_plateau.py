@@ -65,6 +65,11 @@ class Plateau:
         b0 = xp.where(fin, best, 0.0)
         return a > xp.where(fin, b0 + t * xp.abs(b0), best)
 
+    def reduce(self, xp, lr, min_lr):
+        """torch's cut: ``max(lr * factor, min_lr)``, ignored when smaller than ``eps``."""
+        cut = xp.maximum(lr * self.factor, min_lr)
+        return xp.where(lr - cut > self.eps, cut, lr)
+
     def step(self, xp, best, num_bad, cooldown_counter, lr, metric):
         """One ``scheduler.step(metric)``; a non-finite metric changes nothing.
 
@@ -87,8 +92,7 @@ class Plateau:
         cd = xp.where(in_cd, cooldown_counter - 1, cooldown_counter)
         bad = xp.where(in_cd, 0, bad)
         reduce = bad > self.patience
-        cut = xp.maximum(lr * self.factor, self.min_lr)
-        new_lr = xp.where(reduce & (lr - cut > self.eps), cut, lr)
+        new_lr = xp.where(reduce, self.reduce(xp, lr, self.min_lr), lr)
         cd = xp.where(reduce, self.cooldown, cd)
         bad = xp.where(reduce, 0, bad)
         return (xp.where(ok, new_best, best), xp.where(ok, bad, num_bad),

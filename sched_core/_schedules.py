@@ -39,7 +39,6 @@ __all__ = [
     "CyclicLR",
     "CyclicMomentum",
     "LambdaLR",
-    "Sequential",
     "LinearWarmup",
     "ExponentialWarmup",
     "CosineWarmup",
@@ -91,6 +90,37 @@ def _exp_int(xp, log_base: float, n, dtype):
     return xp.exp(_f(xp, n, dtype) * log_base)
 
 
+#: ``h * base**n`` is evaluated as ``h * exp(x)`` while ``x = n * log(base)`` is at most
+#: this (exact as before for every decaying schedule); above it as ``exp(x + log h)``, so the
+#: value is finite exactly while it is representable and +inf after, never NaN.
+_POW_SPLIT = 60.0
+
+
+def _mul_pow(xp, h, log_base: float, n, dtype):
+    """``h * base ** n`` for ``h >= 0`` and integer arrays ``n``, overflow-safe.
+
+    Growing schedules (``gamma > 1``) give the same finite values on every namespace
+    while they are representable and ``+inf`` after (``0`` stays ``0``); Python's
+    ``math.exp`` raising ``OverflowError`` is mapped to ``+inf`` too.
+    """
+    x = _f(xp, n, dtype) * log_base
+    if getattr(xp, "is_scalar", False):
+        if x <= _POW_SPLIT:
+            return h * math.exp(x)
+        if h == 0:
+            return 0.0
+        try:
+            return math.exp(x + math.log(h))
+        except OverflowError:
+            return math.inf
+    if log_base <= 0:  # host constant: a decay cannot overflow
+        return h * xp.exp(x)
+    small = h * xp.exp(xp.minimum(x, _POW_SPLIT))
+    positive = h > 0
+    big = xp.exp(x + xp.log(xp.where(positive, h, 1.0)))
+    return xp.where(x <= _POW_SPLIT, small, xp.where(positive, big, 0.0 * small))
+
+
 def _safe_div(xp, num, den, fallback):
     """``num / den`` where ``den != 0``, else ``fallback`` (no NaN either way)."""
     zero = den == 0
@@ -114,17 +144,55 @@ def _lr(name, value):
 
 
 class Schedule:
-    """Base class: ``sched(xp, k, dtype) -> value used by update k``."""
+    """Base class: ``sched(xp, k, dtype) -> value used by update k``.
+
+    Chainable schedules (torch's recursive classes) also describe themselves as
+    ``v(k) = chain_floor + chain_span * unit(k)`` with ``unit(-1) = 1``; the composition
+    rule in :mod:`sched_core._compose` carries other schedulers' changes through the
+    ratios of ``unit`` exactly as torch's recursive forms do.
+    """
 
     #: Names of the arguments that set the LR scale (per param group in torch).
     scale_args: tuple[str, ...] = ()
+    #: How torch's class of the same name composes with other schedulers on one optimizer:
+    #: ``"overwrite"`` (closed form from its bases: OneCycleLR, CyclicLR, SGDR, LambdaLR),
+    #: ``"affine"`` (recursive: ``new - floor = (lr - floor) * unit(k) / unit(k-1)``, the
+    #: change carried unchanged where ``unit(k-1) == 0``) or ``"reset"`` (affine, but a
+    #: zero ``unit(k-1)`` restarts from the closed form: SWALR).
+    chain_kind: str = "overwrite"
 
     def __call__(self, xp, k, dtype):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def replace(self, **changes: Any) -> "Schedule":
-        """Returns a copy with some arguments changed (re-validated)."""
-        return dataclasses.replace(self, **changes)
+    @property
+    def chain_floor(self) -> float:
+        """The value the recursive form is affine around (0 for multiplicative families)."""
+        return 0.0
+
+    @property
+    def chain_span(self) -> float:
+        """``v(-1) - chain_floor``: the base the unit multiplies."""
+        return float(getattr(self, self.scale_args[0]))
+
+    def unit(self, xp, k, dtype):
+        """``(v(k) - floor) / span``: the scale-free shape whose ratios torch multiplies by."""
+        raise NotImplementedError(f"{type(self).__name__} is not chainable")
+
+    def unit_before_start(self) -> float:
+        """The unit torch divides by when update 0 is reached outside construction.
+
+        1 (update 0 applies ``unit(0)``) for most classes; torch's ExponentialLR,
+        PolynomialLR and CosineAnnealingLR evaluate their ratio formula at ``k = 0``, i.e.
+        divide by ``unit(-1)``.
+        """
+        return 1.0
+
+    def scaled(self, ratio: float) -> "Schedule":
+        """The same schedule with every LR-scale argument multiplied by ``ratio``."""
+        if not self.scale_args:
+            return self
+        return dataclasses.replace(
+            self, **{a: getattr(self, a) * ratio for a in self.scale_args})
 
 
 def _set(obj, name, value):
@@ -148,8 +216,14 @@ class StepLR(Schedule):
         _set(self, "step_size", v.check_int("step_size", self.step_size, min_value=1))
         _set(self, "gamma", v.check_float("gamma", self.gamma, lo=0.0, lo_open=True))
 
+    chain_kind = "affine"
+
     def __call__(self, xp, k, dtype):
-        return self.init_value * _exp_int(xp, math.log(self.gamma), k // self.step_size, dtype)
+        return _mul_pow(xp, self.init_value, math.log(self.gamma), k // self.step_size, dtype)
+
+    def unit(self, xp, k, dtype):
+        """``gamma ** (k // step_size)``."""
+        return _mul_pow(xp, 1.0, math.log(self.gamma), k // self.step_size, dtype)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,12 +237,22 @@ class MultiStepLR(Schedule):
 
     def __post_init__(self):
         _set(self, "init_value", _lr("init_value", self.init_value))
-        _set(self, "milestones", v.check_milestones("milestones", self.milestones, strict=False))
+        # torch keeps a Counter: any iterable, any order, repeats and 0 allowed
+        _set(self, "milestones", v.check_milestones("milestones", self.milestones, strict=False,
+                                                    sort=True, min_value=0, allow_empty=True))
         _set(self, "gamma", v.check_float("gamma", self.gamma, lo=0.0, lo_open=True))
 
+    chain_kind = "affine"
+
     def __call__(self, xp, k, dtype):
-        n = xp.searchsorted(_itable(xp, self.milestones, k), k, side="right")
-        return self.init_value * _exp_int(xp, math.log(self.gamma), n, dtype)
+        return _mul_pow(xp, self.init_value, math.log(self.gamma), self._count(xp, k), dtype)
+
+    def _count(self, xp, k):
+        return xp.searchsorted(_itable(xp, self.milestones, k), k, side="right")
+
+    def unit(self, xp, k, dtype):
+        """``gamma ** #{m <= k}``."""
+        return _mul_pow(xp, 1.0, math.log(self.gamma), self._count(xp, k), dtype)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,8 +267,19 @@ class ExponentialLR(Schedule):
         _set(self, "init_value", _lr("init_value", self.init_value))
         _set(self, "gamma", v.check_float("gamma", self.gamma, lo=0.0, lo_open=True))
 
+    chain_kind = "affine"
+
     def __call__(self, xp, k, dtype):
-        return self.init_value * _exp_int(xp, math.log(self.gamma), k, dtype)
+        return _mul_pow(xp, self.init_value, math.log(self.gamma), k, dtype)
+
+    def unit_before_start(self) -> float:
+        """torch's ratio formula at update 0 divides by ``unit(-1)``."""
+        from sched_core._scalar import SCALAR
+        return self.unit(SCALAR, -1, float)
+
+    def unit(self, xp, k, dtype):
+        """``gamma ** k``."""
+        return _mul_pow(xp, 1.0, math.log(self.gamma), k, dtype)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,9 +296,14 @@ class ConstantLR(Schedule):
         _set(self, "factor", v.check_float("factor", self.factor, lo=0.0, hi=1.0))
         _set(self, "total_iters", v.check_int("total_iters", self.total_iters, min_value=1))
 
+    chain_kind = "affine"
+
     def __call__(self, xp, k, dtype):
-        return self.init_value * xp.where(k < self.total_iters, _f(xp, self.factor, dtype),
-                                          _f(xp, 1.0, dtype))
+        return self.init_value * self.unit(xp, k, dtype)
+
+    def unit(self, xp, k, dtype):
+        """``factor`` for ``k < total_iters``, then 1."""
+        return xp.where(k < self.total_iters, _f(xp, self.factor, dtype), _f(xp, 1.0, dtype))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,11 +323,17 @@ class LinearLR(Schedule):
         _set(self, "end_factor", v.check_float("end_factor", self.end_factor, lo=0.0, hi=1.0))
         _set(self, "total_iters", v.check_int("total_iters", self.total_iters, min_value=1))
 
+    chain_kind = "affine"
+
     def __call__(self, xp, k, dtype):
+        return self.init_value * self.unit(xp, k, dtype)
+
+    def unit(self, xp, k, dtype):
+        """The factor ``s + (e - s) * min(k, T) / T``."""
         # Interpolate from the end with the integer remainder: the end value is exact
         # (0 * x == 0) even when XLA turns the division into a reciprocal and an FMA.
         rem = _f(xp, self.total_iters - xp.minimum(k, self.total_iters), dtype) / self.total_iters
-        return self.init_value * (self.end_factor + (self.start_factor - self.end_factor) * rem)
+        return self.end_factor + (self.start_factor - self.end_factor) * rem
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,12 +350,23 @@ class PolynomialLR(Schedule):
         _set(self, "total_iters", v.check_int("total_iters", self.total_iters, min_value=1))
         _set(self, "power", v.check_float("power", self.power, lo=0.0))
 
+    chain_kind = "affine"
+
     def __call__(self, xp, k, dtype):
+        return self.init_value * self.unit(xp, k, dtype)
+
+    def unit_before_start(self) -> float:
+        """torch's ratio formula at update 0 divides by ``unit(-1)``."""
+        from sched_core._scalar import SCALAR
+        return self.unit(SCALAR, -1, float)
+
+    def unit(self, xp, k, dtype):
+        """``((T - min(k, T)) / T) ** power``."""
         rem = _f(xp, self.total_iters - xp.minimum(k, self.total_iters), dtype) / self.total_iters
         if self.power == 0:  # torch: 0.0 ** 0 == 1, constant
-            return self.init_value * xp.ones_like(rem)
+            return xp.ones_like(rem)
         # 0 ** p == 0 for every p > 0, also when p underflows in float32
-        return self.init_value * xp.where(rem == 0, 0.0, rem ** self.power)
+        return xp.where(rem == 0, 0.0, rem ** self.power)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -266,12 +383,33 @@ class CosineAnnealingLR(Schedule):
         _set(self, "T_max", v.check_int("T_max", self.T_max, min_value=1, max_value=_HALF_LIMIT))
         _set(self, "eta_min", _lr("eta_min", self.eta_min))
 
+    chain_kind = "affine"
+
+    @property
+    def chain_floor(self) -> float:
+        """torch's recursion is affine around ``eta_min``."""
+        return float(self.eta_min)
+
+    @property
+    def chain_span(self) -> float:
+        """``init_value - eta_min``."""
+        return float(self.init_value - self.eta_min)
+
     def __call__(self, xp, k, dtype):
+        return self.eta_min + (self.init_value - self.eta_min) * self.unit(xp, k, dtype)
+
+    def unit_before_start(self) -> float:
+        """torch's ratio formula at update 0 divides by ``unit(-1)``."""
+        from sched_core._scalar import SCALAR
+        return self.unit(SCALAR, -1, float)
+
+    def unit(self, xp, k, dtype):
+        """``(1 + cos(pi k / T_max)) / 2`` (0 at the troughs ``k = T_max (mod 2 T_max)``)."""
         t = self.T_max
         r = k % (2 * t)
         r = xp.minimum(r, 2 * t - r)  # reflection: cos(pi r / T) is even about T
         frac = _f(xp, t - r, dtype) / t
-        return self.eta_min + (self.init_value - self.eta_min) * _sin2(xp, frac)
+        return _sin2(xp, frac)
 
 
 def restart_table(T_0: int, T_mult: float, limit: int = COUNT_LIMIT):
@@ -329,16 +467,29 @@ class CosineAnnealingWarmRestarts(Schedule):
         _set(self, "_starts", starts)
         _set(self, "_lengths", lengths)
 
-    def __call__(self, xp, k, dtype):
+    def position(self, xp, k):
+        """``(cycle, T_cur, T_i)`` of update ``k``: torch's state, from integers only."""
         if self._starts is None:  # host constant: equal cycles, pure integer arithmetic
-            c = k // self.T_0
-            tau = k % self.T_0
-            length = self.T_0
-        else:
-            starts = _itable(xp, self._starts, k)
-            c = xp.searchsorted(starts, k, side="right") - 1
-            tau = k - starts[c]
-            length = _itable(xp, self._lengths, k)[c]
+            return k // self.T_0, k % self.T_0, self.T_0
+        starts = _itable(xp, self._starts, k)
+        c = xp.searchsorted(starts, k, side="right") - 1
+        return c, k - starts[c], _itable(xp, self._lengths, k)[c]
+
+    def cycle(self, c: int) -> tuple[int, int]:
+        """``(start, length)`` of cycle ``c`` (host integers)."""
+        if self._starts is None:
+            return c * self.T_0, self.T_0
+        return self._starts[c], self._lengths[c]
+
+    def __call__(self, xp, k, dtype):
+        c, tau, length = self.position(xp, k)
+        return self.at(xp, c, tau, length, k, dtype)
+
+    def at(self, xp, c, tau, length, k, dtype):
+        """The value at ``T_cur = tau`` of cycle ``c`` (length ``T_i``), global update ``k``.
+
+        ``tau`` may be fractional (torch's ``step(epoch + i / iters)``); the warmup uses ``k``.
+        """
         frac = _f(xp, length - tau, dtype) / _f(xp, length, dtype)
         peak = self.init_value * _exp_int(xp, math.log(self.decay), c, dtype)
         out = self.eta_min + (peak - self.eta_min) * _sin2(xp, frac)
@@ -461,10 +612,9 @@ class OneCycleMomentum(Schedule):
 
     def __post_init__(self):
         _check_one_cycle(self)
-        _set(self, "base_momentum", v.check_float("base_momentum", self.base_momentum,
-                                                  lo=0.0, hi=1.0))
-        _set(self, "max_momentum", v.check_float("max_momentum", self.max_momentum,
-                                                 lo=0.0, hi=1.0))
+        # torch's classes accept any momentum (its own tests use 1 and 22): finite, >= 0
+        _set(self, "base_momentum", v.check_float("base_momentum", self.base_momentum, lo=0.0))
+        _set(self, "max_momentum", v.check_float("max_momentum", self.max_momentum, lo=0.0))
         lo, hi = self.base_momentum, self.max_momentum
         vals = [(hi, lo), (lo, hi), (hi, hi)] if self.three_phase else [(hi, lo), (lo, hi)]
         _set(self, "_table", _phase_table(
@@ -506,8 +656,8 @@ def _cyclic_shape(obj, xp, k, dtype):
         scale = 1.0
     elif obj.mode == "triangular2":
         scale = xp.exp2(-_f(xp, cycle - 1, dtype))
-    else:  # exp_range, scale_mode "iterations"
-        scale = _exp_int(xp, math.log(obj.gamma), k, dtype)
+    else:  # exp_range, scale_mode "iterations": sf * gamma**k, +inf (not NaN) past overflow
+        return _mul_pow(xp, sf, math.log(obj.gamma), k, dtype)
     return sf * scale
 
 
@@ -521,7 +671,7 @@ class CyclicLR(Schedule):
     step_size_down: int | None = None
     mode: str = "triangular"
     gamma: float = 1.0
-    scale_fn: Callable[[Any], Any] | None = None
+    scale_fn: Callable[[Any], Any] | None = dataclasses.field(default=None, compare=False)
     scale_mode: str = "cycle"
     scale_args = ("base_lr", "max_lr")
 
@@ -548,10 +698,9 @@ class CyclicMomentum(Schedule):
     scale_mode: str = "cycle"
 
     def __post_init__(self):
-        _set(self, "base_momentum", v.check_float("base_momentum", self.base_momentum,
-                                                  lo=0.0, hi=1.0))
-        _set(self, "max_momentum", v.check_float("max_momentum", self.max_momentum,
-                                                 lo=0.0, hi=1.0))
+        # torch's classes accept any momentum (its own tests use 1 and 22): finite, >= 0
+        _set(self, "base_momentum", v.check_float("base_momentum", self.base_momentum, lo=0.0))
+        _set(self, "max_momentum", v.check_float("max_momentum", self.max_momentum, lo=0.0))
         _check_cyclic(self)
 
     def __call__(self, xp, k, dtype):
@@ -564,7 +713,7 @@ class LambdaLR(Schedule):
     """``init_value * fn(k)``; ``fn`` receives the integer step array."""
 
     init_value: float
-    fn: Callable[[Any], Any]
+    fn: Callable[[Any], Any] = dataclasses.field(compare=False)
     scale_args = ("init_value",)
 
     def __post_init__(self):
@@ -576,37 +725,24 @@ class LambdaLR(Schedule):
         return self.init_value * _f(xp, self.fn(k), dtype)
 
 
-@dataclasses.dataclass(frozen=True)
-class Sequential(Schedule):
-    """torch SequentialLR: schedule ``i`` runs from milestone ``i-1`` with a rebased count."""
-
-    schedules: Sequence[Callable[[Any], Any]]
-    milestones: Sequence[int]
-
-    def __post_init__(self):
-        scheds = list(self.schedules)
-        if not scheds or not all(callable(s) for s in scheds):
-            raise TypeError(f"schedules must be a non-empty sequence of callables, got {scheds!r}")
-        _set(self, "schedules", tuple(scheds))
-        _set(self, "milestones", v.check_milestones("milestones", self.milestones, strict=True))
-        if len(self.milestones) != len(scheds) - 1:
-            raise ValueError(
-                f"milestones must have len(schedules) - 1 = {len(scheds) - 1} entries, "
-                f"got {len(self.milestones)}")
-
-    def __call__(self, xp, k, dtype):
-        """Here each entry of ``schedules`` is ``fn(k) -> value`` in the caller's namespace."""
-        out = _f(xp, self.schedules[0](k), dtype)
-        for m, s in zip(self.milestones, self.schedules[1:]):
-            out = xp.where(k < m, out, _f(xp, s(xp.maximum(k - m, 0)), dtype))
-        return out
-
-
 # --------------------------------------------------------------------------- combined library
 
 
+class _Multiplicative(Schedule):
+    """Composes like torch's multiplicative classes: ``unit(k) = v(k) / base``."""
+
+    chain_kind = "affine"
+
+    def unit(self, xp, k, dtype):
+        """``v(k) / base`` (1 for a zero base, whose schedule is identically 0)."""
+        span = self.chain_span
+        if span == 0:
+            return xp.full(xp.shape(k), 1.0, dtype=dtype)
+        return self(xp, k, dtype) / span
+
+
 @dataclasses.dataclass(frozen=True)
-class LinearWarmup(Schedule):
+class LinearWarmup(_Multiplicative):
     """``base_lr * (k + 1) / W`` for ``k < W``, then ``base_lr``."""
 
     base_lr: float
@@ -624,7 +760,7 @@ class LinearWarmup(Schedule):
 
 
 @dataclasses.dataclass(frozen=True)
-class ExponentialWarmup(Schedule):
+class ExponentialWarmup(_Multiplicative):
     """``start * (base/start) ** ((k + 1) / W)`` for ``k < W``, then ``base_lr``."""
 
     base_lr: float
@@ -650,7 +786,7 @@ class ExponentialWarmup(Schedule):
 
 
 @dataclasses.dataclass(frozen=True)
-class CosineWarmup(Schedule):
+class CosineWarmup(_Multiplicative):
     """``base_lr * (1 - cos(pi (k + 1) / W)) / 2`` for ``k < W``, then ``base_lr``."""
 
     base_lr: float
@@ -668,7 +804,7 @@ class CosineWarmup(Schedule):
 
 
 @dataclasses.dataclass(frozen=True)
-class WarmupWithDecay(Schedule):
+class WarmupWithDecay(_Multiplicative):
     """Linear warmup, then cosine from ``base_lr`` to ``min_lr`` at ``total_steps``, then hold."""
 
     base_lr: float

@@ -107,18 +107,23 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
     return value
 
 
-def check_milestones(name: str, value: Any, *, strict: bool = True) -> tuple[int, ...]:
-    """Checks a non-empty, sorted sequence of integers >= 1.
+def check_milestones(name: str, value: Any, *, strict: bool = True, sort: bool = False,
+                     min_value: int = 1, allow_empty: bool = False) -> tuple[int, ...]:
+    """Checks a sorted sequence of integers ``>= min_value``.
 
     ``strict=True`` requires strictly increasing values (SequentialLR);
     ``strict=False`` allows repeats (MultiStepLR applies gamma once per repeat).
+    ``sort=True`` accepts any iterable (a set, a generator) and sorts it first.
     """
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) and not hasattr(value, "__iter__"):
         raise TypeError(f"{name} must be a sequence of integers, got {value!r}")
     items = list(value)
-    if not items:
-        raise ValueError(f"{name} must be a non-empty sorted sequence of integers >= 1, got []")
-    out = tuple(check_int(f"{name}[{i}]", m, min_value=1) for i, m in enumerate(items))
+    if not items and not allow_empty:
+        raise ValueError(f"{name} must be a non-empty sorted sequence of integers >= {min_value}, "
+                         "got []")
+    out = tuple(check_int(f"{name}[{i}]", m, min_value=min_value) for i, m in enumerate(items))
+    if sort:
+        out = tuple(sorted(out))
     for a, b in zip(out, out[1:]):
         if b < a or (strict and b == a):
             order = "strictly increasing" if strict else "sorted (non-decreasing)"

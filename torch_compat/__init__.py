@@ -14,6 +14,7 @@ from torch_compat._gracos import GraCos
 from torch_compat._gracos import GraCosOOP
 from torch_compat._gracos import per_tensor_param_groups
 from torch_compat._plateau import ReduceLROnPlateau
+from torch_compat._schedulers import ChainedScheduler
 from torch_compat._schedulers import ConstantLR
 from torch_compat._schedulers import CosineAnnealingLR
 from torch_compat._schedulers import CosineAnnealingWarmRestarts
@@ -28,11 +29,13 @@ from torch_compat._schedulers import LinearLR
 from torch_compat._schedulers import LinearWarmup
 from torch_compat._schedulers import ListScheduler
 from torch_compat._schedulers import MultiStepLR
+from torch_compat._schedulers import MultiplicativeLR
 from torch_compat._schedulers import OneCycleLR
 from torch_compat._schedulers import OneCyclePolicy
 from torch_compat._schedulers import PolynomialLR
 from torch_compat._schedulers import RangeFinder
 from torch_compat._schedulers import SequentialLR
+from torch_compat._schedulers import SWALR
 from torch_compat._schedulers import StepLR
 from torch_compat._schedulers import WarmupWithDecay
 
@@ -42,6 +45,7 @@ __all__ = (
     "GraCos",
     "GraCosOOP",
     "per_tensor_param_groups",
+    "ChainedScheduler",
     "ConstantLR",
     "CoreLRScheduler",
     "CosineAnnealingLR",
@@ -59,12 +63,14 @@ __all__ = (
     "LinearWarmup",
     "ListScheduler",
     "MultiStepLR",
+    "MultiplicativeLR",
     "OneCycleLR",
     "OneCyclePolicy",
     "PolynomialLR",
     "RangeFinder",
     "SequentialLR",
     "StepLR",
+    "SWALR",
     "WarmupWithDecay",
     "read_momentum",
     "write_momentum",

@@ -20,15 +20,12 @@ from typing import Any
 import numpy as np
 from torch import Tensor
 from torch.optim import Optimizer
-from torch.optim.lr_scheduler import LRScheduler
+from torch.optim.lr_scheduler import LRScheduler, _warn_get_lr_called_within_step
 
 import sched_core as core
 from sched_core._scalar import SCALAR
 
 __all__ = ["CoreLRScheduler", "has_momentum", "read_momentum", "write_momentum"]
-
-_F64 = np.float64
-
 
 def has_momentum(optimizer: Optimizer) -> bool:
     """True if the optimizer's param groups carry ``momentum`` or ``betas``."""
@@ -81,17 +78,26 @@ def per_group(optimizer: Optimizer, name: str, value: Any, default: Sequence[flo
 
 
 class CoreLRScheduler(LRScheduler):
-    """A torch ``LRScheduler`` whose values come from ``sched_core`` (numpy float64).
+    """A torch ``LRScheduler`` whose values come from ``sched_core`` (Python floats, float64).
 
     Subclasses set their hyperparameters as attributes, list them in
     ``_hyperparams`` and implement :meth:`_build`, which returns one core LR
     schedule per param group and, optionally, one momentum schedule per group.
+
+    Composition follows torch's class of the same name: schedules whose core spec is
+    chainable (``chain_kind`` ``"affine"``/``"reset"``: torch's recursive classes) apply
+    :func:`sched_core.chain_step`, so changes made by other schedulers on the same
+    optimizer (``ReduceLROnPlateau`` cuts, a co-stepped warmup, ``ChainedScheduler``) are
+    carried forward as torch carries them; the others overwrite from their bases as torch's
+    closed-form classes do. Used alone, every class writes its closed form bit for bit.
     """
 
     #: attribute names saved by state_dict (plain Python data only).
     _hyperparams: tuple[str, ...] = ()
     _lr_specs: list[core.Schedule]
     _momentum_specs: list[core.Schedule] | None = None
+    #: False for schedulers that evaluate themselves (GraCos) instead of one spec per group.
+    _per_group_specs: bool = True
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -100,11 +106,23 @@ class CoreLRScheduler(LRScheduler):
         if isinstance(last_epoch, bool) or not isinstance(last_epoch, int) or last_epoch < -1:
             raise ValueError(f"last_epoch must be an integer >= -1, got {last_epoch!r}")
         self._last_momentum: list[float] | None = None
+        # per group: [the LR this scheduler wrote last, the carried chain factor or None]
+        self._chain: list[list[Any]] = []
+        # per group: (id, version, value) of a tensor LR we wrote, to skip reading it back
+        self._tensor_marks: list[tuple[int, int, float] | None] = []
         super().__init__(optimizer, last_epoch)
 
     # -- subclass API --------------------------------------------------------------------
     def _build(self) -> tuple[list[core.Schedule], list[core.Schedule] | None]:
         raise NotImplementedError
+
+    def _spec_for_base(self, base: float) -> core.Schedule:
+        """LR schedule of a param group added after construction, whose base LR is ``base``.
+
+        Group 0's schedule with every LR-scale argument rescaled by ``base / base_0``.
+        """
+        spec0, base0 = self._lr_specs[0], _to_float(self.base_lrs[0])
+        return spec0.scaled(base / base0) if base0 != 0 else spec0
 
     def _rebuild(self) -> None:
         self._lr_specs, self._momentum_specs = self._build()
@@ -113,11 +131,44 @@ class CoreLRScheduler(LRScheduler):
                 f"{type(self).__name__} schedules momentum, but "
                 f"{type(self.optimizer).__name__} has neither 'momentum' nor 'betas'")
 
+    def _sync_groups(self) -> None:
+        """Follows ``optimizer.add_param_group()``: a new group gets a schedule and a base.
+
+        Its base is its ``initial_lr`` (set from its LR, as torch does at construction);
+        chainable schedules then carry its LR forward with torch's recursion.
+        """
+        groups = self.optimizer.param_groups
+        n, m = len(groups), len(self._lr_specs)
+        if not self._per_group_specs:
+            m = n
+        elif n < m:
+            raise ValueError(f"{type(self).__name__}: the optimizer has {n} param groups, "
+                             f"fewer than the {m} this scheduler was built for")
+        for i in range(m, n):
+            initial = groups[i].setdefault("initial_lr", _clone(groups[i]["lr"]))
+            base = _to_float(initial)
+            if len(self.base_lrs) < i + 1:
+                self.base_lrs.append(initial)
+            self._lr_specs.append(self._spec_for_base(base))
+            if self._momentum_specs is not None:
+                self._momentum_specs.append(self._momentum_specs[0])
+        while len(self._chain) < n:
+            self._chain.append([None, None])
+        while len(self._tensor_marks) < n:
+            self._tensor_marks.append(None)
+
+    @property
+    def chainable(self) -> bool:
+        """True if this class composes like torch's recursive schedulers."""
+        return bool(self._lr_specs) and all(
+            s.chain_kind in ("affine", "reset") for s in self._lr_specs)
+
     # -- closed forms --------------------------------------------------------------------
     def lr_at(self, step: int) -> list[float]:
-        """LR of every param group for update ``step`` (no side effects).
+        """Closed-form LR of every param group for update ``step`` (no side effects).
 
-        Evaluated by ``sched_core`` on Python floats (float64, ``math``), one step at a time.
+        This is the value the scheduler writes when no other scheduler changes the LR.
+        Evaluated by ``sched_core`` on Python floats (float64, ``math``).
         """
         k = int(step)
         return [float(spec(SCALAR, k, float)) for spec in self._lr_specs]
@@ -134,15 +185,72 @@ class CoreLRScheduler(LRScheduler):
         self._rebuild()
         super()._initial_step()
 
+    def _read_lr(self, i: int, group: dict[str, Any]) -> float:
+        lr = group["lr"]
+        if isinstance(lr, Tensor):
+            mark = self._tensor_marks[i]
+            if mark is not None and mark[0] == id(lr) and mark[1] == lr._version:
+                return mark[2]  # untouched since we wrote it: no device read
+            return float(lr.item())
+        return float(lr)
+
     def get_lr(self) -> list[float]:
-        """Closed-form LR for ``self.last_epoch`` (torch's hook; prefer ``get_last_lr``)."""
+        """The LR of every group for ``self.last_epoch`` (torch's hook; use ``get_last_lr``).
+
+        Chainable classes apply torch's composition rule to the LR found in each group;
+        the others return their closed form.
+        """
+        _warn_get_lr_called_within_step(self)
+        self._sync_groups()
+        k = self.last_epoch
+        if not self.chainable or (self._is_initial and k > 0):
+            # closed form: torch's overwriting classes, and resuming with last_epoch
+            for state in self._chain:
+                state[1] = None
+            return self.lr_at(k)
+        out = []
+        for i, (group, spec) in enumerate(zip(self.optimizer.param_groups, self._lr_specs,
+                                              strict=True)):
+            written, g = self._chain[i]
+            cur = self._read_lr(i, group)
+            if written is None and k == 0:
+                # construction: a change another scheduler already made (cur vs the base
+                # this schedule starts from) is carried as a factor on its own base
+                start = spec.chain_floor + spec.chain_span
+                initial = self._construction_reference(i, group, cur)
+                written = start
+                cur = start if cur == initial or initial == 0 else start * (cur / initial)
+            value, self._chain[i][1] = core.chain_step(
+                spec, k, cur, written, g, restart=(k == 0 and not self._is_initial))
+            out.append(value)
+        return out
+
+    def _construction_reference(self, i: int, group: dict[str, Any], cur: float) -> float:
+        """The LR this schedule's own base corresponds to at construction (``initial_lr``)."""
+        return _to_float(group.get("initial_lr", cur))
+
+    def _get_closed_form_lr(self) -> list[float]:
+        """Closed-form LR for ``self.last_epoch`` (used by the deprecated ``step(epoch)``)."""
+        self._sync_groups()
+        for state in self._chain:
+            state[1] = None
         return self.lr_at(self.last_epoch)
 
-    _get_closed_form_lr = get_lr
+    def _update_lr(self, epoch: int | None = None) -> None:
+        super()._update_lr(epoch)
+        self._after_write()
 
-    def step(self, epoch: int | None = None) -> None:
-        """Advances one update (or jumps to ``epoch``) and writes LR and momentum."""
-        super().step(epoch)
+    def _after_write(self) -> None:
+        """Records what was written (read back: a float32 tensor LR rounds) and the momentum."""
+        for i, group in enumerate(self.optimizer.param_groups):
+            lr = group["lr"]
+            if isinstance(lr, Tensor):
+                value = float(lr.item())
+                self._tensor_marks[i] = (id(lr), lr._version, value)
+            else:
+                value = float(lr)
+                self._tensor_marks[i] = None
+            self._chain[i][0] = value
         moms = self.momentum_at(self.last_epoch)
         if moms is not None:
             for group, m in zip(self.optimizer.param_groups, moms, strict=True):
@@ -155,13 +263,14 @@ class CoreLRScheduler(LRScheduler):
 
     # -- checkpoints ---------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """Plain-data state: counters, base LRs and hyperparameters (no callables)."""
+        """Plain-data state: counters, base LRs, composition state and hyperparameters."""
         state = {
             "last_epoch": self.last_epoch,
             "_step_count": self._step_count,
             "base_lrs": [_to_float(x) for x in self.base_lrs],
             "_last_lr": [_to_float(x) for x in self._last_lr],
             "_last_momentum": self.get_last_momentum(),
+            "_chain": [list(c) for c in self._chain],
         }
         for name in self._hyperparams:
             state[name] = _plain(getattr(self, name))
@@ -181,7 +290,14 @@ class CoreLRScheduler(LRScheduler):
         if "_last_lr" in state_dict:
             self._last_lr = list(state_dict["_last_lr"])
         self._last_momentum = state_dict.get("_last_momentum")
+        self._chain = [list(c) for c in state_dict.get("_chain", [])]
+        self._tensor_marks = []
         self._rebuild()
+        self._sync_groups()
+
+
+def _clone(x: Any) -> Any:
+    return x.clone() if isinstance(x, Tensor) else x
 
 
 def _plain(x: Any) -> Any:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau as _TorchPlateau
+from torch.optim.lr_scheduler import EPOCH_DEPRECATION_WARNING, _param_groups_val_list
 from torch.optim.lr_scheduler import _update_param_group_val
 
 from sched_core import Plateau
@@ -16,16 +19,26 @@ from torch_compat._base import per_group
 __all__ = ["ReduceLROnPlateau"]
 
 
-class ReduceLROnPlateau(_TorchPlateau):
-    """torch's ``ReduceLROnPlateau`` (same signature and sequence on finite metrics).
+@functools.lru_cache(maxsize=64)
+def _rule(mode, factor, patience, threshold, threshold_mode, cooldown, eps) -> Plateau:
+    return Plateau(mode, factor, patience, threshold, threshold_mode, cooldown, 0.0, eps)
 
-    Differences: ``threshold_mode="rel_abs"`` (relative to ``|best|``, correct for negative
-    metrics); non-finite metrics are skipped instead of counted as bad; arguments are
-    validated; ``state_dict`` is plain data.
+
+class ReduceLROnPlateau(_TorchPlateau):
+    """torch's ``ReduceLROnPlateau`` (same signature, sequence and composition).
+
+    It multiplies whatever LR the group holds, so it composes with any scheduler stepped
+    beside it exactly as torch's does. ``min_lrs`` / ``factor`` / ... are read at every
+    step (edit them as in torch); a list ``min_lr`` plus ``optimizer.add_param_group()``
+    raises torch's error at the next cut, a scalar one extends to the new group.
+    Differences: ``threshold_mode="rel_abs"`` (relative to ``|best|``, correct for
+    negative metrics); non-finite metrics are skipped instead of counted as bad; arguments
+    are validated; ``state_dict`` is plain data.
     """
 
     _state_keys = ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown",
-                   "min_lrs", "eps", "best", "num_bad_epochs", "cooldown_counter", "last_epoch")
+                   "min_lrs", "default_min_lr", "eps", "best", "num_bad_epochs",
+                   "cooldown_counter", "last_epoch")
 
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
@@ -35,56 +48,74 @@ class ReduceLROnPlateau(_TorchPlateau):
             raise TypeError(f"optimizer must be a torch.optim.Optimizer, got "
                             f"{type(optimizer).__name__}")
         mins = per_group(optimizer, "min_lr", min_lr, None)
-        rules = [Plateau(mode, factor, patience, threshold, threshold_mode, cooldown, m, eps)
-                 for m in mins]
-        self._rules = rules
+        for m in mins:  # validates every argument before touching anything
+            Plateau(mode, factor, patience, threshold, threshold_mode, cooldown, m, eps)
         # torch's own init, with a threshold mode it knows; ours is restored right after.
         super().__init__(optimizer, mode=mode, factor=factor, patience=patience,
                          threshold=threshold, threshold_mode="rel", cooldown=cooldown,
-                         min_lr=mins, eps=eps)
+                         min_lr=mins if isinstance(min_lr, (list, tuple)) else mins[0], eps=eps)
         self.threshold_mode = threshold_mode
 
     def _init_is_better(self, mode, threshold, threshold_mode) -> None:
         self.mode_worse = math.inf if mode == "min" else -math.inf
         self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
 
-    def _is_better(self, a, best):
-        return bool(self._rules[0].is_better(np, np.float64(a), np.float64(best)))
+    def _plateau(self) -> Plateau:
+        return _rule(self.mode, float(self.factor), int(self.patience), float(self.threshold),
+                     self.threshold_mode, int(self.cooldown), float(self.eps))
 
-    def step(self, metrics: Any, epoch: None = None) -> None:  # type: ignore[override]
+    def _is_better(self, a, best):
+        return bool(self._plateau().is_better(np, np.float64(a), np.float64(best)))
+
+    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
         """One plateau step with this update's metric (a float or 0-d tensor)."""
-        if epoch is not None:
-            raise ValueError(f"epoch is not supported, got {epoch!r}")
         current = float(metrics)
-        self.last_epoch += 1
-        if not math.isfinite(current):
-            return
+        if epoch is None:
+            epoch = self.last_epoch + 1
+        else:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self.last_epoch = epoch
         groups = self.optimizer.param_groups
-        state = None
-        for i, group in enumerate(groups):
-            rule = self._rules[i] if i < len(self._rules) else self._rules[-1]
-            out = rule.step(np, np.float64(self.best), np.int64(self.num_bad_epochs),
-                            np.int64(self.cooldown_counter), np.float64(float(group["lr"])),
-                            np.float64(current))
-            if float(out[3]) != float(group["lr"]):
-                _update_param_group_val(group, "lr", float(out[3]))
-            state = state or out
-        best, bad, cd = state[0], state[1], state[2]
-        self.best, self.num_bad_epochs, self.cooldown_counter = float(best), int(bad), int(cd)
-        self._last_lr = [float(g["lr"]) for g in groups]
+        if math.isfinite(current):
+            rule = self._plateau()
+            best, bad, cd, _, reduced = rule.step(
+                np, np.float64(self.best), np.int64(self.num_bad_epochs),
+                np.int64(self.cooldown_counter), np.float64(0.0), np.float64(current))
+            self.best, self.num_bad_epochs = float(best), int(bad)
+            self.cooldown_counter = int(cd)
+            if bool(reduced):
+                self._reduce(rule)
+        self._last_lr = _param_groups_val_list(self.optimizer, "lr")
+
+    def _reduce(self, rule: Plateau) -> None:
+        groups = self.optimizer.param_groups
+        if len(groups) != len(self.min_lrs):
+            if self.default_min_lr is None:
+                raise RuntimeError(
+                    "The number of param groups in the `optimizer` "
+                    f"({len(groups)}) differs from when `ReduceLROnPlateau` was initialized "
+                    f"({len(self.min_lrs)}), usually due to a new param group being added to "
+                    "the optimizer. Please modify the `min_lrs` field to match the length of "
+                    "the `optimizer` param groups.")
+            self.min_lrs = [self.default_min_lr] * len(groups)
+        for group, min_lr in zip(groups, self.min_lrs, strict=True):
+            old = float(group["lr"])
+            new = float(rule.reduce(np, np.float64(old), np.float64(float(min_lr))))
+            if new != old:
+                _update_param_group_val(group, "lr", new)
 
     def state_dict(self) -> dict[str, Any]:
         """Plain-data state (torch.load(weights_only=True) safe)."""
         state = {k: getattr(self, k) for k in self._state_keys}
+        state["min_lrs"] = [float(x) for x in self.min_lrs]
         state["_last_lr"] = [float(x) for x in self._last_lr]
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restores :meth:`state_dict`; its hyperparameters win."""
+        """Restores :meth:`state_dict`; its hyperparameters win (``mode_worse`` follows)."""
         for k in self._state_keys:
             if k in state_dict:
                 setattr(self, k, state_dict[k])
+        self.min_lrs = list(self.min_lrs)
         self._last_lr = list(state_dict.get("_last_lr", self._last_lr))
-        self._rules = [Plateau(self.mode, self.factor, self.patience, self.threshold,
-                               self.threshold_mode, self.cooldown, m, self.eps)
-                       for m in self.min_lrs]
+        self._init_is_better(self.mode, self.threshold, self.threshold_mode)

@@ -7,21 +7,29 @@ optimizer first, then the ``optax_sched`` factory's arguments in order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import bisect
+import math
+import types
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
+import torch
 from torch.optim import Optimizer
-from torch.optim.lr_scheduler import _update_param_group_val
+from torch.optim.lr_scheduler import ChainedScheduler as _TorchChained
+from torch.optim.lr_scheduler import SequentialLR as _TorchSequential
+from torch.optim.lr_scheduler import _param_groups_val_list, _update_param_group_val
+from torch.optim.lr_scheduler import _warn_get_lr_called_within_step
 
 import sched_core as core
 from sched_core import _validate as v
-from torch_compat._base import CoreLRScheduler, has_momentum, per_group, read_momentum
+from sched_core._scalar import SCALAR
+from torch_compat._base import CoreLRScheduler, _to_float, has_momentum, per_group, read_momentum
 
 __all__ = [
     "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR",
     "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "OneCycleLR", "CyclicLR", "LambdaLR",
-    "SequentialLR", "LinearWarmup", "ExponentialWarmup", "CosineWarmup", "WarmupWithDecay",
+    "SequentialLR", "ChainedScheduler", "MultiplicativeLR", "SWALR", "LinearWarmup", "ExponentialWarmup", "CosineWarmup", "WarmupWithDecay",
     "ExponentialCyclicLR", "ListScheduler", "LambdaScheduler", "RangeFinder", "OneCyclePolicy",
 ]
 
@@ -40,6 +48,9 @@ class _BaseLRScaled(CoreLRScheduler):
 
     def _validate(self) -> None:
         self._core(1.0, **self._kwargs())  # raises ValueError/TypeError before any work
+
+    def _spec_for_base(self, base: float) -> core.Schedule:
+        return self._core(base, **self._kwargs())
 
 
 def _init(self, optimizer, last_epoch, **hyper):
@@ -66,10 +77,12 @@ class MultiStepLR(_BaseLRScaled):
     _core = core.MultiStepLR
     _hyperparams = ("milestones", "gamma")
 
-    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
+        # like torch's Counter: any iterable (list, tuple, set), any order, repeats count twice
         _init(self, optimizer, last_epoch,
-              milestones=list(v.check_milestones("milestones", milestones, strict=False)),
+              milestones=list(v.check_milestones("milestones", milestones, strict=False,
+                                                 sort=True, min_value=0, allow_empty=True)),
               gamma=gamma)
 
 
@@ -131,8 +144,12 @@ class CosineAnnealingLR(_BaseLRScaled):
 class CosineAnnealingWarmRestarts(_BaseLRScaled):
     """torch ``CosineAnnealingWarmRestarts`` plus per-restart ``decay`` and a global warmup.
 
-    With ``decay=1.0, warmup_steps=0`` it equals torch's class; ``T_mult`` may be a float.
-    Unlike torch, ``step(epoch)`` takes integer update indices only.
+    With ``decay=1.0, warmup_steps=0`` it equals torch's class, including its state:
+    ``T_cur`` (position in the cycle, fractional after ``step(epoch)`` with a float epoch,
+    writable: setting it restarts as in torch) and ``T_i`` (the cycle's length). ``T_mult``
+    may be a float (cycle lengths rounded as ``sched_core.restart_table`` says); explicit
+    epochs find their cycle in that integer table instead of torch's float logarithm.
+    Like torch's, it overwrites the LR from its bases (not chainable).
     """
 
     _core = core.CosineAnnealingWarmRestarts
@@ -141,8 +158,99 @@ class CosineAnnealingWarmRestarts(_BaseLRScaled):
     def __init__(self, optimizer: Optimizer, T_0: int, T_mult: float = 1,  # noqa: N803
                  eta_min: float = 0.0, last_epoch: int = -1, decay: float = 1.0,
                  warmup_steps: int = 0) -> None:
+        self.T_0 = T_0
+        spec = core.CosineAnnealingWarmRestarts(1.0, T_0, T_mult, eta_min, decay, warmup_steps)
+        if last_epoch >= 0:  # resuming: torch's state at update last_epoch
+            c, tau, length = spec.position(SCALAR, int(last_epoch))
+        else:
+            c, tau, length = 0, last_epoch, T_0
+        self._cycle, self.T_cur, self.T_i = int(c), tau, int(length)
         _init(self, optimizer, last_epoch, T_0=T_0, T_mult=T_mult, eta_min=eta_min, decay=decay,
               warmup_steps=warmup_steps)
+
+    def step(self, epoch: float | None = None) -> None:  # type: ignore[override]
+        """Advances one update, or moves to ``epoch`` (int or float, as in torch).
+
+        Like torch's, an explicit epoch is supported here (no deprecation warning):
+        ``scheduler.step(epoch + i / iters)`` anneals within an epoch.
+        """
+        spec = self._lr_specs[0] if self._lr_specs else core.CosineAnnealingWarmRestarts(
+            1.0, self.T_0, self.T_mult, self.eta_min, self.decay, self.warmup_steps)
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:
+                self.T_cur = self.T_cur % self.T_i
+                self._cycle += 1
+                self.T_i = int(spec.cycle(self._cycle)[1])
+        else:
+            if isinstance(epoch, bool) or not isinstance(epoch, (int, float)) \
+                    or not math.isfinite(epoch):
+                raise TypeError(f"epoch must be a finite number or None, got {epoch!r}")
+            if epoch < 0:
+                raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+            if spec._starts is None:
+                c = int(epoch // self.T_0)
+            else:
+                c = bisect.bisect_right(spec._starts, epoch) - 1
+            start, length = spec.cycle(c)
+            self._cycle, self.T_i = c, int(length)
+            self.T_cur = epoch - start if isinstance(epoch, float) else int(epoch - start)
+        self.last_epoch = math.floor(epoch)
+        self._sync_groups()
+        with _GetLR(self):
+            values = self._values_at_state()
+        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
+            _update_param_group_val(group, "lr", lr)
+        self._last_lr = _param_groups_val_list(self.optimizer, "lr")
+        self._after_write()
+
+    def _values_at_state(self) -> list[float]:
+        return [float(spec.at(SCALAR, self._cycle, self.T_cur, self.T_i, self.last_epoch, float))
+                for spec in self._lr_specs]
+
+    def get_lr(self) -> list[float]:
+        """The LR of every group at the current ``T_cur`` / ``T_i`` (torch's hook)."""
+        _warn_get_lr_called_within_step(self)
+        return self._values_at_state()
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain-data state including torch's ``T_cur`` and ``T_i``."""
+        state = super().state_dict()
+        state.update(T_cur=self.T_cur, T_i=self.T_i, _cycle=self._cycle)
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restores :meth:`state_dict` (with ``T_cur``, ``T_i``)."""
+        super().load_state_dict(state_dict)
+        self.T_cur = state_dict.get("T_cur", self.T_cur)
+        self.T_i = int(state_dict.get("T_i", self.T_i))
+        self._cycle = int(state_dict.get("_cycle", self._cycle))
+
+
+class _GetLR:
+    """torch's ``_enable_get_lr_call``: ``get_lr()`` inside ``step()`` does not warn."""
+
+    def __init__(self, sched: Any) -> None:
+        self.sched = sched
+
+    def __enter__(self) -> None:
+        self.sched._get_lr_called_within_step = True
+
+    def __exit__(self, *exc: Any) -> None:
+        self.sched._get_lr_called_within_step = False
+
+
+def _momentum_keys(optimizer: Optimizer, sched: Any) -> None:
+    """torch's OneCycleLR/CyclicLR keep ``base_momentum``/``max_momentum`` in each group."""
+    if not sched.cycle_momentum:
+        return
+    for group, b, m in zip(optimizer.param_groups, sched.base_momentums, sched.max_momentums,
+                           strict=True):
+        group["max_momentum"] = m
+        group["base_momentum"] = b
 
 
 def _check_momentum_optimizer(optimizer: Optimizer, cls: str) -> None:
@@ -198,6 +306,7 @@ class OneCycleLR(CoreLRScheduler):
                 group["initial_lr"] = m / float(div_factor)
                 group["max_lr"] = m
                 group["min_lr"] = group["initial_lr"] / float(final_div_factor)
+            _momentum_keys(optimizer, self)
         super().__init__(optimizer, last_epoch)
 
     def _build(self):
@@ -246,8 +355,22 @@ class CyclicLR(CoreLRScheduler):
         if last_epoch == -1:
             for group, b in zip(optimizer.param_groups, self.base_lrs_arg, strict=True):
                 _update_param_group_val(group, "lr", b)  # fill_ a tensor LR in place
+            _momentum_keys(optimizer, self)
         super().__init__(optimizer, last_epoch)
         self.base_lrs = list(self.base_lrs_arg)
+
+    def get_lr(self) -> list[float]:
+        """The closed form; at construction, torch's quirk: the groups' ``initial_lr``.
+
+        torch's CyclicLR evaluates its first value before replacing ``base_lrs`` by
+        ``base_lr``, so when an earlier scheduler already set ``initial_lr`` the first LR is
+        that ``initial_lr`` (otherwise it is ``base_lr``, which it just wrote there).
+        """
+        if self._is_initial and self.last_epoch == 0:
+            _warn_get_lr_called_within_step(self)
+            self._sync_groups()
+            return [_to_float(g["initial_lr"]) for g in self.optimizer.param_groups]
+        return super().get_lr()
 
     def _cycle_kwargs(self):
         return dict(step_size_up=self.step_size_up, step_size_down=self.step_size_down,
@@ -277,10 +400,24 @@ def _callables(optimizer: Optimizer, name: str, fn: Any) -> list[Callable[[int],
     return fns
 
 
+def _fn_states(fns: Sequence[Any] | None) -> list[Any] | None:
+    """torch's rule: a callable object's ``__dict__`` is saved, a plain function is not."""
+    if fns is None:
+        return None
+    return [None if isinstance(f, types.FunctionType) else dict(f.__dict__) for f in fns]
+
+
+def _load_fn_states(fns: Sequence[Any] | None, states: Sequence[Any] | None) -> None:
+    for f, st in zip(fns or [], states or []):
+        if st is not None:
+            f.__dict__.update(st)
+
+
 class LambdaLR(CoreLRScheduler):
     """torch ``LambdaLR``: ``base_lr * lr_lambda(k)``; one callable or one per group.
 
-    The callables are not part of ``state_dict`` (pass them again when rebuilding).
+    Not chainable (it overwrites from its bases, as torch's does). ``state_dict`` saves the
+    ``__dict__`` of callable objects and nothing for plain functions, as torch does.
     """
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list,
@@ -289,69 +426,192 @@ class LambdaLR(CoreLRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _build(self):
-        return [core.LambdaLR(float(b), f) for b, f in zip(self.base_lrs, self.lr_lambdas)], None
+        return [core.LambdaLR(_to_float(b), f)
+                for b, f in zip(self.base_lrs, self.lr_lambdas)], None
 
-
-class SequentialLR(CoreLRScheduler):
-    """torch ``SequentialLR`` over torch_compat schedulers, evaluated in closed form.
-
-    Scheduler ``i`` is active from ``milestones[i-1]`` with its count rebased to 0;
-    its momentum schedule (if any) is followed too.
-    """
-
-    def __init__(self, optimizer: Optimizer, schedulers: Sequence[CoreLRScheduler],
-                 milestones: Sequence[int], last_epoch: int = -1) -> None:
-        scheds = list(schedulers)
-        if not scheds:
-            raise ValueError("schedulers must be a non-empty list of torch_compat schedulers")
-        for i, s in enumerate(scheds):
-            if not isinstance(s, CoreLRScheduler):
-                raise TypeError(f"schedulers[{i}] must be a torch_compat scheduler (closed "
-                                f"form), got {type(s).__name__}")
-            if s.optimizer is not optimizer:
-                raise ValueError(f"schedulers[{i}] is attached to a different optimizer")
-        self.milestones = list(v.check_milestones("milestones", milestones, strict=True))
-        if len(self.milestones) != len(scheds) - 1:
-            raise ValueError(f"milestones must have len(schedulers) - 1 = {len(scheds) - 1} "
-                             f"entries, got {len(self.milestones)}")
-        self._schedulers = scheds
-        super().__init__(optimizer, last_epoch)
-
-    def _build(self):
-        return [], None
-
-    def _active(self, step: int) -> tuple[CoreLRScheduler, int]:
-        idx = int(np.searchsorted(self.milestones, step, side="right"))
-        start = 0 if idx == 0 else self.milestones[idx - 1]
-        return self._schedulers[idx], step - start
-
-    def lr_at(self, step: int) -> list[float]:
-        """LR of every group for update ``step``, from the active child."""
-        child, local = self._active(step)
-        return child.lr_at(local)
-
-    def momentum_at(self, step: int) -> list[float] | None:
-        """Momentum of the active child for update ``step`` (None if it has none)."""
-        child, local = self._active(step)
-        return child.momentum_at(local)
+    def _spec_for_base(self, base: float) -> core.Schedule:
+        return core.LambdaLR(base, self.lr_lambdas[0])
 
     def state_dict(self) -> dict[str, Any]:
-        """As :meth:`CoreLRScheduler.state_dict`, plus the children's states."""
+        """Plain-data state plus the callable objects' ``__dict__`` (torch's rule)."""
         state = super().state_dict()
-        state["milestones"] = list(self.milestones)
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        state["lr_lambdas"] = _fn_states(self.lr_lambdas)
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restores this scheduler and its children."""
-        for child, sd in zip(self._schedulers, state_dict.get("_schedulers", []), strict=True):
-            child.load_state_dict(sd)
-        if "milestones" in state_dict:
-            self.milestones = list(state_dict["milestones"])
+        """Restores :meth:`state_dict` and the callable objects' attributes."""
         super().load_state_dict(state_dict)
+        _load_fn_states(self.lr_lambdas, state_dict.get("lr_lambdas"))
+
+
+class MultiplicativeLR(CoreLRScheduler):
+    """torch ``MultiplicativeLR``: each update multiplies the group's LR by ``lr_lambda(k)``.
+
+    Chainable by definition (it multiplies whatever LR it finds). Alone, the LR of update
+    ``k`` is ``base * lr_lambda(1) * ... * lr_lambda(k)`` (``sched_core.MultiplicativeLR``).
+    """
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list,
+                 last_epoch: int = -1) -> None:
+        self.lr_lambdas = _callables(optimizer, "lr_lambda", lr_lambda)
+        super().__init__(optimizer, last_epoch)
+
+    def _build(self):
+        return [core.MultiplicativeLR(_to_float(b), f)
+                for b, f in zip(self.base_lrs, self.lr_lambdas)], None
+
+    def _spec_for_base(self, base: float) -> core.Schedule:
+        return core.MultiplicativeLR(base, self.lr_lambdas[0])
+
+    def get_lr(self) -> list[Any]:
+        """The group's LR times ``lr_lambda(last_epoch)`` (unchanged at construction)."""
+        _warn_get_lr_called_within_step(self)
+        self._sync_groups()
+        if self._is_initial:
+            return _param_groups_val_list(self.optimizer, "lr")
+        k = self.last_epoch
+        return [group["lr"] * spec.factor(k)
+                for group, spec in zip(self.optimizer.param_groups, self._lr_specs, strict=True)]
+
+    _get_closed_form_lr = get_lr  # torch has no closed form: step(epoch) multiplies once
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain-data state plus the callable objects' ``__dict__`` (torch's rule)."""
+        state = super().state_dict()
+        state["lr_lambdas"] = _fn_states(self.lr_lambdas)
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restores :meth:`state_dict` and the callable objects' attributes."""
+        super().load_state_dict(state_dict)
+        _load_fn_states(self.lr_lambdas, state_dict.get("lr_lambdas"))
+
+
+class SWALR(CoreLRScheduler):
+    """torch ``swa_utils.SWALR``: anneal each group's LR to ``swa_lr``, then hold it.
+
+    Same signature and composition as torch's: the annealing starts from the LR the group
+    has when it starts (and, like torch's, re-derives it from the group's LR every update,
+    so a schedule stepped before it hands over seamlessly). The update index is the number
+    of ``step()`` calls, as in torch. Formula: ``sched_core.SWALR``.
+    """
+
+    _hyperparams = ("swa_lrs", "anneal_epochs", "anneal_strategy", "start_lrs")
+
+    def __init__(self, optimizer: Optimizer, swa_lr: float | list[float], anneal_epochs: int = 10,
+                 anneal_strategy: str = "cos", last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer must be a torch.optim.Optimizer, got "
+                            f"{type(optimizer).__name__}")
+        self.swa_lrs = per_group(optimizer, "swa_lr", swa_lr, None)
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError("anneal_strategy must be one of 'cos' or 'linear', instead got "
+                             f"{anneal_strategy!r}")
+        if isinstance(anneal_epochs, bool) or not isinstance(anneal_epochs, int) \
+                or anneal_epochs < 0:
+            raise ValueError(f"anneal_epochs must be an integer >= 0, got {anneal_epochs!r}")
+        self.anneal_epochs, self.anneal_strategy = anneal_epochs, anneal_strategy
+        self.start_lrs = [_to_float(g["lr"]) for g in optimizer.param_groups]
+        for swa, group in zip(self.swa_lrs, optimizer.param_groups, strict=True):
+            group["swa_lr"] = swa
+        self._build()  # validate before touching the optimizer further
+        super().__init__(optimizer, last_epoch)
+
+    def _build(self):
+        return [core.SWALR(b, swa, self.anneal_epochs, self.anneal_strategy)
+                for b, swa in zip(self.start_lrs, self.swa_lrs, strict=True)], None
+
+    def _spec_for_base(self, base: float) -> core.Schedule:
+        return core.SWALR(base, self.swa_lrs[0], self.anneal_epochs, self.anneal_strategy)
+
+    def get_lr(self) -> list[float]:
+        """torch's SWALR step, indexed by the number of ``step()`` calls."""
+        saved = self.last_epoch
+        self.last_epoch = self._step_count - 1
+        try:
+            return super().get_lr()
+        finally:
+            self.last_epoch = saved
+
+    _get_closed_form_lr = get_lr  # torch's SWALR ignores an explicit epoch
+
+    def _construction_reference(self, i: int, group: dict[str, Any], cur: float) -> float:
+        return self.start_lrs[i] if i < len(self.start_lrs) else cur
+
+    def lr_at(self, step: int) -> list[float]:
+        """Closed-form LR after ``step`` calls to ``step()`` (counting construction as 0)."""
+        return super().lr_at(step)
+
+
+class SequentialLR(_TorchSequential):
+    """torch ``SequentialLR`` (torch's own class): any ``LRScheduler`` may be a member.
+
+    Members are stepped as torch steps them (a member starts with ``_update_lr(0)`` at its
+    milestone), so stateful members (GraCos auto) keep working. Adds :meth:`lr_at` /
+    :meth:`momentum_at`, closed forms available when every member has them.
+    """
+
+    def __init__(self, optimizer: Optimizer, schedulers: Sequence[Any],
+                 milestones: Sequence[int], last_epoch: int = -1) -> None:
+        super().__init__(optimizer, list(schedulers), list(milestones), last_epoch)
+
+    def _active(self, step: int) -> tuple[Any, int]:
+        idx = bisect.bisect_right(self._milestones, step)
+        start = 0 if idx == 0 else self._milestones[idx - 1]
+        return self._schedulers[idx], step - start
+
+    def lr_at(self, step: int) -> list[float]:
+        """Closed-form LR of every group for update ``step``, from the active member."""
+        child, local = self._active(int(step))
+        if not hasattr(child, "lr_at"):
+            raise TypeError(f"{type(child).__name__} has no closed form (lr_at)")
+        return child.lr_at(local)
+
+    def momentum_at(self, step: int) -> list[float] | None:
+        """Momentum of the active member for update ``step`` (None if it has none)."""
+        child, local = self._active(int(step))
+        return child.momentum_at(local) if hasattr(child, "momentum_at") else None
+
+    def get_last_momentum(self) -> list[float] | None:
+        """Momentum written by the active member's last step (None if not scheduled)."""
+        child, _ = self._active(self.last_epoch)
+        return child.get_last_momentum() if hasattr(child, "get_last_momentum") else None
+
+
+class ChainedScheduler(_TorchChained):
+    """torch ``ChainedScheduler`` (torch's own class) with a closed form.
+
+    Each ``step()`` steps every member in order; chainable members carry each other's
+    changes (``sched_core.chain_step``). :meth:`lr_at` is ``sched_core.Chained``: the
+    product of the members' factors, torch's value for multiplicative members.
+    """
+
+    def lr_at(self, step: int) -> list[float]:
+        """Closed-form LR of every group for update ``step`` (members' factors multiplied)."""
+        out = []
+        for g in range(len(self.optimizer.param_groups)):
+            specs = [s._lr_specs[g] for s in self._schedulers]
+            out.append(float(core.Chained(specs)(SCALAR, int(step), float)))
+        return out
+
+    def get_last_momentum(self) -> list[float] | None:
+        """Momentum written by the last member that schedules one (None if none does)."""
+        for s in reversed(self._schedulers):
+            m = s.get_last_momentum() if hasattr(s, "get_last_momentum") else None
+            if m is not None:
+                return m
+        return None
 
 
 # ------------------------------------------------------------------ combined library
+
+
+def _group_bases(optimizer: Optimizer) -> list[Any]:
+    """Each group's base LR as torch defines ``base_lrs``: ``initial_lr`` if set, else ``lr``.
+
+    So resuming with ``last_epoch=k`` scales by the original LR, not the scheduled one.
+    """
+    return [g.get("initial_lr", g["lr"]) for g in optimizer.param_groups]
 
 
 class _ScaleArg(CoreLRScheduler):
@@ -364,7 +624,7 @@ class _ScaleArg(CoreLRScheduler):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer must be a torch.optim.Optimizer, got "
                             f"{type(optimizer).__name__}")
-        groups_lr = [g["lr"] for g in optimizer.param_groups]
+        groups_lr = _group_bases(optimizer)
         for name, value in scales.items():
             setattr(self, name + "_list", per_group(optimizer, name, value, groups_lr))
         for name, value in hyper.items():
@@ -522,11 +782,27 @@ class LambdaScheduler(CoreLRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _build(self):
-        lrs = [core.LambdaLR(float(b), f) for b, f in zip(self.base_lrs, self.lr_lambdas)]
+        lrs = [core.LambdaLR(_to_float(b), f) for b, f in zip(self.base_lrs, self.lr_lambdas)]
         if self.momentum_lambdas is None:
             return lrs, None
         moms = [core.LambdaLR(b, f) for b, f in zip(self.base_momentums, self.momentum_lambdas)]
         return lrs, moms
+
+    def _spec_for_base(self, base: float) -> core.Schedule:
+        return core.LambdaLR(base, self.lr_lambdas[0])
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain-data state plus the callable objects' ``__dict__`` (torch's rule)."""
+        state = super().state_dict()
+        state["lr_lambdas"] = _fn_states(self.lr_lambdas)
+        state["momentum_lambdas"] = _fn_states(self.momentum_lambdas)
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restores :meth:`state_dict` and the callable objects' attributes."""
+        super().load_state_dict(state_dict)
+        _load_fn_states(self.lr_lambdas, state_dict.get("lr_lambdas"))
+        _load_fn_states(self.momentum_lambdas, state_dict.get("momentum_lambdas"))
 
 
 class RangeFinder(CoreLRScheduler):
@@ -561,8 +837,7 @@ class OneCyclePolicy(CoreLRScheduler):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer must be a torch.optim.Optimizer, got "
                             f"{type(optimizer).__name__}")
-        self.max_lrs = per_group(optimizer, "max_lr", max_lr,
-                                 [g["lr"] for g in optimizer.param_groups])
+        self.max_lrs = per_group(optimizer, "max_lr", max_lr, _group_bases(optimizer))
         self.num_steps = num_steps
         self.momentum_range = None if momentum_range is None else list(momentum_range)
         if self.momentum_range is not None and not has_momentum(optimizer):

@@ -1,0 +1,237 @@
+"""Composition: schedules in sequence, chained as torch chains them, and torch's recursive
+classes that only exist as a composition rule (MultiplicativeLR, SWALR).
+
+The rule torch's recursive schedulers follow when several act on one optimizer is written
+once here, in :func:`chain_step`, and used by every ``torch_compat`` class whose torch
+namesake is chainable. :class:`Chained` is its closed form for the Optax face (a product of
+factors), :class:`Sequential` torch's ``SequentialLR``. See ``docs/math.md`` section 5.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sched_core import _validate as v
+from sched_core._scalar import SCALAR
+from sched_core._schedules import Schedule, _f, _lr, _set, _sin2
+
+__all__ = ["Chained", "MultiplicativeLR", "SWALR", "Sequential", "chain_step"]
+
+
+def chain_step(spec: Schedule, k: int, cur: float, written: float | None,
+               g: float | None, *, restart: bool = False) -> tuple[float, float | None]:
+    """One update of torch's composition rule for a chainable ``spec`` (Python floats).
+
+    torch's recursive classes map the LR they find, ``cur``, to
+    ``floor + (cur - floor) * unit(k) / unit(k - 1)`` (``unit(-1) = 1``); where
+    ``unit(k - 1) == 0`` the change is carried additively (``cur + span * unit(k)``:
+    CosineAnnealingLR at its troughs, PolynomialLR past its end) or, for ``"reset"``
+    schedules (SWALR), dropped. Here the same map is kept in factored form
+    ``floor + g * unit(k)``: ``g`` is re-derived from ``cur`` only when someone else
+    changed the LR (``cur != written``), so a scheduler used alone returns its closed form
+    ``spec(k)`` bit for bit (``g is None``) and never drifts.
+
+    Args:
+      spec: a schedule with ``chain_kind`` ``"affine"`` or ``"reset"``.
+      k: the update whose value is wanted (``>= 0``).
+      cur: the LR found in the param group now.
+      written: what this scheduler wrote last (None before its first write).
+      g: the carried factor (None while the closed form holds; NaN: re-derive from ``cur``).
+
+      restart: ``k == 0`` reached again outside construction (torch's ``SequentialLR`` undoes
+        a ``ChainedScheduler``'s members and steps them from ``last_epoch = -1``): torch's
+        recursion then applies its ratio at ``k = 0`` (``spec.unit_before_start()``).
+
+    Returns:
+      ``(value, g)`` for update ``k``.
+    """
+    if restart:
+        written, g = math.nan, None
+    elif g is None and cur == written:
+        return spec(SCALAR, k, float), None
+    floor, span = spec.chain_floor, spec.chain_span
+    if k == 0:
+        u_prev = spec.unit_before_start() if restart else 1.0
+    else:
+        u_prev = spec.unit(SCALAR, k - 1, float)
+    u_now = spec.unit(SCALAR, k, float)
+    if u_prev != 0.0:
+        if g is None or g != g or cur != written:
+            g = (cur - floor) / u_prev
+        value = floor + g * u_now
+    elif spec.chain_kind == "reset":
+        return spec(SCALAR, k, float), None
+    else:
+        value = cur + span * u_now
+        g = (value - floor) / u_now if u_now != 0.0 else math.nan
+    if g == span:
+        return spec(SCALAR, k, float), None
+    return value, g
+
+
+@dataclasses.dataclass(frozen=True)
+class Sequential(Schedule):
+    """torch SequentialLR: schedule ``i`` runs from milestone ``i-1`` with a rebased count.
+
+    ``schedules`` are callables ``fn(k) -> value`` in the caller's namespace (the adapters
+    pass their own schedules), so any schedule of either face can be a member.
+    """
+
+    schedules: Sequence[Callable[[Any], Any]]
+    milestones: Sequence[int]
+
+    def __post_init__(self):
+        scheds = list(self.schedules)
+        if not scheds or not all(callable(s) for s in scheds):
+            raise TypeError(f"schedules must be a non-empty sequence of callables, got {scheds!r}")
+        _set(self, "schedules", tuple(scheds))
+        _set(self, "milestones", v.check_milestones("milestones", self.milestones, strict=True))
+        if len(self.milestones) != len(scheds) - 1:
+            raise ValueError(
+                f"milestones must have len(schedules) - 1 = {len(scheds) - 1} entries, "
+                f"got {len(self.milestones)}")
+
+    def __call__(self, xp, k, dtype):
+        """Here each entry of ``schedules`` is ``fn(k) -> value`` in the caller's namespace."""
+        out = _f(xp, self.schedules[0](k), dtype)
+        for m, s in zip(self.milestones, self.schedules[1:]):
+            out = xp.where(k < m, out, _f(xp, s(xp.maximum(k - m, 0)), dtype))
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Chained(Schedule):
+    """torch ``ChainedScheduler`` in closed form: ``base * prod_i v_i(k) / base_i``.
+
+    Every member must be chainable in torch (a recursive class: StepLR, MultiStepLR,
+    ExponentialLR, ConstantLR, LinearLR, PolynomialLR, CosineAnnealingLR, MultiplicativeLR
+    or this library's warmups); torch's chain of them multiplies their factors. The value
+    is exactly torch's for multiplicative members; a CosineAnnealingLR with ``eta_min > 0``
+    is composed as a factor ``v(k) / base`` too, where torch's recursion is affine around
+    ``eta_min`` (docs/math.md 5.2 bounds the difference). ``base`` is the first member's.
+    """
+
+    specs: Sequence[Schedule]
+
+    def __post_init__(self):
+        specs = tuple(self.specs)
+        if not specs:
+            raise ValueError("specs must be a non-empty sequence of chainable schedules, got []")
+        for i, s in enumerate(specs):
+            if not isinstance(s, Schedule) or s.chain_kind not in ("affine", "multiplicative"):
+                name = type(s).__name__
+                raise ValueError(
+                    f"specs[{i}] ({name}) is not chainable: torch's {name} overwrites the LR "
+                    "from its own bases, so a chain would keep only its last value; use "
+                    "Sequential (sequential_lr) to run it before or after the others")
+        _set(self, "specs", specs)
+
+    @property
+    def base(self) -> float:
+        """The chain's base LR (the first member's)."""
+        return float(getattr(self.specs[0], self.specs[0].scale_args[0]))
+
+    def __call__(self, xp, k, dtype):
+        out = self.specs[0](xp, k, dtype)
+        for s in self.specs[1:]:
+            b = float(getattr(s, s.scale_args[0]))
+            factor = s(xp, k, dtype) / b if b != 0 else s.unit(xp, k, dtype)
+            out = out * factor
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class MultiplicativeLR(Schedule):
+    """torch ``MultiplicativeLR``: ``init_value * fn(1) * fn(2) * ... * fn(k)``.
+
+    A running product, folded left as torch's recursion does. The namespace must offer
+    ``fori_loop`` for traced counts (the Optax adapter passes ``jax.lax``'s); numpy and
+    the scalar namespace loop on the host.
+    """
+
+    init_value: float
+    fn: Callable[[Any], Any] = dataclasses.field(compare=False)
+    scale_args = ("init_value",)
+    chain_kind = "multiplicative"
+
+    def __post_init__(self):
+        _set(self, "init_value", _lr("init_value", self.init_value))
+        if not callable(self.fn):
+            raise TypeError(f"fn must be callable, got {self.fn!r}")
+
+    def factor(self, j: int) -> float:
+        """``fn(j)`` as a Python float (the factor torch applies at update ``j >= 1``)."""
+        return float(self.fn(j))
+
+    def __call__(self, xp, k, dtype):
+        if getattr(xp, "is_scalar", False):
+            value = float(self.init_value)
+            for j in range(1, int(k) + 1):
+                value = value * self.factor(j)
+            return value
+        loop = getattr(xp, "fori_loop", None)
+        if loop is not None:
+            def body(j, acc):
+                return acc * _f(xp, self.fn(j), dtype)
+            return loop(1, k + 1, body, _f(xp, self.init_value, dtype) * xp.ones_like(
+                _f(xp, k, dtype)))
+        import numpy as np  # host arrays: fold per element
+        ks = np.asarray(k)
+        out = np.array([self(SCALAR, int(x), float) for x in ks.ravel()], dtype=dtype)
+        return out.reshape(ks.shape)
+
+    def unit(self, xp, k, dtype):
+        """``prod_{j <= k} fn(j)``."""
+        return MultiplicativeLR(1.0, self.fn)(xp, k, dtype)
+
+
+@dataclasses.dataclass(frozen=True)
+class SWALR(Schedule):
+    """torch ``swa_utils.SWALR``: anneal from ``init_value`` to ``swa_lr``, then hold it.
+
+    ``v(k) = swa_lr + (init_value - swa_lr) * (1 - alpha(t))`` with
+    ``t = min(k, A) / A`` and ``alpha = (1 - cos(pi t)) / 2`` (``"cos"``) or ``t``
+    (``"linear"``); ``A = anneal_epochs = 0`` jumps to ``swa_lr`` at update 0.
+    ``init_value`` is the LR in the group when the annealing starts (torch reads it from
+    the group, not from ``initial_lr``).
+    """
+
+    init_value: float
+    swa_lr: float
+    anneal_epochs: int = 10
+    anneal_strategy: str = "cos"
+    scale_args = ("init_value", "swa_lr")
+    chain_kind = "reset"
+
+    def __post_init__(self):
+        _set(self, "init_value", _lr("init_value", self.init_value))
+        _set(self, "swa_lr", _lr("swa_lr", self.swa_lr))
+        _set(self, "anneal_epochs", v.check_int("anneal_epochs", self.anneal_epochs,
+                                                min_value=0))
+        v.check_choice("anneal_strategy", self.anneal_strategy, ("cos", "linear"))
+
+    @property
+    def chain_floor(self) -> float:
+        """torch's recursion is affine around ``swa_lr``."""
+        return float(self.swa_lr)
+
+    @property
+    def chain_span(self) -> float:
+        """``init_value - swa_lr``."""
+        return float(self.init_value - self.swa_lr)
+
+    def unit(self, xp, k, dtype):
+        """``1 - alpha(t)``: 1 at the start, 0 once annealed."""
+        a = self.anneal_epochs
+        if a == 0:
+            return xp.full(xp.shape(k), 0.0, dtype=dtype)
+        rem = _f(xp, a - xp.minimum(xp.maximum(k, 0), a), dtype) / a  # 1 - t, exact at the ends
+        if self.anneal_strategy == "linear":
+            return rem
+        return _sin2(xp, rem)  # 1 - (1 - cos(pi t))/2 == sin(pi/2 (1 - t))**2
+
+    def __call__(self, xp, k, dtype):
+        return self.swa_lr + (self.init_value - self.swa_lr) * self.unit(xp, k, dtype)
