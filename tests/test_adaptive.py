@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+import gc
 import io
+import pickle
+import warnings
+import weakref
 
 import jax
 import jax.numpy as jnp
@@ -311,3 +316,164 @@ def test_torch_pre_step_hook_device_ops_do_not_grow_with_the_tensor_count():
         return c.ops
 
     assert hook_ops(2) == hook_ops(40) == ["_foreach_norm", "stack", "_to_copy"]
+
+
+# ---------------------------------------------------------------- lifetime and misuse (torch)
+_FREEZE = dict(min_steps_before_freeze=5, freeze_threshold=1e-3, freeze_ema_beta=0.7)
+_ALL_NAMES = ["0.weight", "0.bias", "1.weight", "1.bias"]
+
+
+def _pickle_copy(x):
+    return pickle.loads(pickle.dumps(x))
+
+
+@pytest.mark.parametrize("mode", ["mask", "requires_grad"])
+@pytest.mark.parametrize("how", [copy.deepcopy, _pickle_copy], ids=["deepcopy", "pickle"])
+def test_torch_copy_of_model_optimizer_scheduler_hooks_the_copied_optimizer(how, mode):
+    model, opt, sched = _torch_setup(**_FREEZE, freeze_mode=mode, probe_every=1000)
+    _torch_loop(model, opt, sched, 10)
+    model2, opt2, sched2 = how((model, opt, sched))
+    assert sched2.optimizer is opt2 and sched2.params[0] is model2[0].weight
+    w0, ema0 = model[0].weight.detach().clone(), sched.leaf_ema.copy()
+    copied = _torch_loop(model2, opt2, sched2, 40, zero_layer=lambda k: True, start=10)
+    # the copy's optimizer steps were recorded by the copy: layer 0's tiny gradients froze it
+    assert sched2.frozen_names() == ["0.weight", "0.bias"] and copied[-1]["pct_frozen"] > 0
+    assert np.all(np.isfinite(sched2.leaf_ema)) and sched2.count == 50
+    if mode == "requires_grad":
+        assert not model2[0].weight.requires_grad
+    # ... and none of them reached the original
+    assert sched.count == 10 and not sched.frozen.any() and sched._pending is None
+    np.testing.assert_array_equal(sched.leaf_ema, ema0)
+    torch.testing.assert_close(model[0].weight.detach(), w0, rtol=0, atol=0)
+    assert all(p.requires_grad for p in model.parameters())
+    # the copy continued exactly as the original does
+    assert _torch_loop(model, opt, sched, 40, zero_layer=lambda k: True, start=10) == copied
+
+
+def test_torch_requires_grad_mode_with_everything_frozen_keeps_backward_working():
+    model, opt, sched = _torch_setup(**_FREEZE, freeze_mode="requires_grad", probe_every=1000)
+    x, y = torch.randn(8, 4, generator=torch.Generator().manual_seed(0)), torch.zeros(8, 1)
+    all_frozen_updates = 0
+    for k in range(40):
+        loss = (model(x) - y).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()  # torch raises here if no parameter requires grad
+        for p in model.parameters():
+            if p.grad is not None:
+                p.grad.mul_(1e-9)
+        before = [p.detach().clone() for p in model.parameters()]
+        all_frozen = bool(sched.frozen.all())
+        opt.step()
+        snap = sched.step(loss)
+        if all_frozen:  # masked as usual: nothing moves
+            all_frozen_updates += 1
+            for p, b in zip(model.parameters(), before):
+                torch.testing.assert_close(p.detach(), b, rtol=0, atol=0)
+    assert all_frozen_updates > 25 and snap["pct_frozen"] == 100.0
+    assert sched.frozen_names() == _ALL_NAMES
+    # only the last tensor (the output bias) still requires grad, and its norm is recorded
+    assert [p.requires_grad for p in model.parameters()] == [False, False, False, True]
+    assert sched.leaf_count[-1] == 40 and sched.leaf_count[0] < 10
+
+
+@pytest.mark.parametrize("same_optimizer", [True, False])
+def test_torch_new_scheduler_supersedes_the_old_one_and_releases_its_freezes(same_optimizer):
+    kw = dict(_FREEZE, freeze_mode="requires_grad", probe_every=1000)
+    model, opt, old = _torch_setup(**kw)
+    _torch_loop(model, opt, old, 30, zero_layer=lambda k: True)
+    assert old.frozen_names() == ["0.weight", "0.bias"] and not model[0].weight.requires_grad
+    ckpt = old.state_dict()
+    if not same_optimizer:
+        opt_state = opt.state_dict()
+        opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        opt.load_state_dict(opt_state)
+    new = torch_compat.AdaptiveScheduler(opt, model, **kw)
+    # a clean start: every parameter requires grad again and is scheduled
+    assert all(p.requires_grad for p in model.parameters())
+    assert new.names == _ALL_NAMES and not new.frozen_names()
+    new.load_state_dict(ckpt)  # the checkpoint's freezes come back
+    assert new.frozen_names() == ["0.weight", "0.bias"] and not model[0].weight.requires_grad
+    snaps = _torch_loop(model, opt, new, 5, zero_layer=lambda k: True, start=30)
+    assert new.count == 35 and snaps[-1]["pct_frozen"] > 0
+    # the old hook is gone (nothing recorded) and the old scheduler refuses to step
+    assert old._pending is None and old.count == 30
+    with pytest.raises(RuntimeError, match="superseded by a new AdaptiveScheduler"):
+        old.step(1.0)
+
+
+def test_torch_requires_grad_mode_resume_is_bitwise_including_statistics():
+    kw = dict(_FREEZE, freeze_mode="requires_grad", probe_every=7)
+    zero = lambda k: k < 30  # noqa: E731
+    model, opt, sched = _torch_setup(**kw)
+    full = _torch_loop(model, opt, sched, 40, zero_layer=zero)
+    full_state = sched.state_dict()
+    model, opt, sched = _torch_setup(**kw)
+    _torch_loop(model, opt, sched, 17, zero_layer=zero)
+    assert sched.frozen_names()  # frozen (and not requiring grad) at the checkpoint
+    ckpt = {"m": model.state_dict(), "o": opt.state_dict(), "s": sched.state_dict()}
+    model2, opt2, sched2 = _torch_setup(**kw)
+    model2.load_state_dict(ckpt["m"])
+    opt2.load_state_dict(ckpt["o"])
+    sched2.load_state_dict(ckpt["s"])
+    # loading applies requires_grad as step() left it, so the first resumed backward skips
+    # the frozen tensors (and records no statistic for them) exactly as the full run did
+    assert [p.requires_grad for p in model2.parameters()] == \
+        [p.requires_grad for p in model.parameters()]
+    rest = _torch_loop(model2, opt2, sched2, 23, zero_layer=lambda k: zero(k + 17), start=17)
+    assert rest == full[17:]
+    assert sched2.state_dict() == full_state
+
+
+def test_torch_close_restores_requires_grad_and_removes_the_hook():
+    model, opt, sched = _torch_setup(**_FREEZE, freeze_mode="requires_grad", probe_every=1000)
+    _torch_loop(model, opt, sched, 30, zero_layer=lambda k: True)
+    assert not model[0].weight.requires_grad and not model[0].bias.requires_grad
+    sched.close()
+    assert all(p.requires_grad for p in model.parameters())
+    loss = model(torch.ones(2, 4)).sum()
+    loss.backward()
+    opt.step()
+    assert sched._pending is None  # the hook no longer runs
+    with pytest.raises(RuntimeError, match="was closed"):
+        sched.step(loss)
+    sched.close()  # idempotent
+
+
+def test_torch_dropped_scheduler_is_freed_without_the_cycle_collector_and_releases():
+    model, opt, sched = _torch_setup(**_FREEZE, freeze_mode="requires_grad", probe_every=1000)
+    _torch_loop(model, opt, sched, 30, zero_layer=lambda k: True)
+    assert not model[0].weight.requires_grad
+    ref = weakref.ref(sched)
+    gc.disable()
+    try:
+        del sched
+        assert ref() is None  # the optimizer's hook does not keep it alive (no cycle)
+    finally:
+        gc.enable()
+    assert all(p.requires_grad for p in model.parameters())
+    assert len(opt._optimizer_step_pre_hooks) == 0
+    loss = model(torch.ones(2, 4)).sum()
+    loss.backward()
+    opt.step()
+
+
+def test_torch_step_before_optimizer_step_warns_once_naming_the_order():
+    model, opt, sched = _torch_setup()
+    loss = (model(torch.ones(8, 4)) - 1).pow(2).mean()
+    loss.backward()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sched.step(loss)  # wrong: optimizer.step() has not run yet
+        opt.step()
+        sched.step(loss)
+        _torch_loop(model, opt, sched, 3)
+    assert [w.category for w in caught] == [UserWarning]
+    msg = str(caught[0].message)
+    assert "step(loss) was called before any optimizer.step()" in msg
+    assert "loss.backward(); optimizer.step(); scheduler.step(loss)" in msg
+    assert caught[0].filename == __file__  # points at the caller's line
+    # the seed's order never warns
+    model, opt, sched = _torch_setup()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _torch_loop(model, opt, sched, 5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -309,3 +310,65 @@ def test_constant_is_an_alias_of_normal():
         assert float(optax_sched.current_lr(sa)) == float(optax_sched.current_lr(sb))
         _, sa = a.update({"w": jnp.ones(1)}, sa)
         _, sb = b.update({"w": jnp.ones(1)}, sb)
+
+
+def _loop_with_norm_calls(sched, opt, p, n, call_norm, on_step=None):
+    """The seed's loop; ``call_norm(k)`` says whether update k calls update_gradient_norm()."""
+    for k in range(n):
+        p.grad = torch.full_like(p, 0.3 + 0.2 * k)
+        if call_norm(k):
+            sched.update_gradient_norm()
+        opt.step()
+        sched.step()
+        if on_step is not None:
+            on_step(k)
+
+
+def test_auto_mode_without_update_gradient_norm_warns_once_at_the_epoch_end():
+    s = 4
+    p = torch.nn.Parameter(torch.zeros(3))
+    opt = torch.optim.SGD([p], lr=0.1)
+    sched = torch_compat.GraCos(opt, 0.1, 0.01, s, 4, mode="auto")
+    seen = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _loop_with_norm_calls(sched, opt, p, 3 * s, lambda k: False,
+                              on_step=lambda k: seen.append(len(caught)))
+    # nothing during epoch 0, one warning from the step() that ends it, none after
+    assert seen == [0] * (s - 1) + [1] * (2 * s + 1)
+    assert [w.category for w in caught] == [UserWarning]
+    msg = str(caught[0].message)
+    assert "GraCos(mode='auto'): epoch 0 ended without any update_gradient_norm() call" in msg
+    assert "update_gradient_norm() after loss.backward()" in msg
+    assert "amplitude and frequency stay unchanged" in msg
+    assert caught[0].filename == __file__  # points at the caller's step()
+    assert (sched.amp_ratio, sched.current_frequency) == (1.0, 2)  # unchanged: round(sqrt(4))
+
+
+def test_auto_mode_warns_for_a_later_epoch_without_norms_and_keeps_its_values():
+    s = 5
+    p = torch.nn.Parameter(torch.zeros(2))
+    opt = torch.optim.SGD([{"params": [p]}], lr=0.1)
+    sched = torch_compat.GraCosOOP(opt, 0.1, 0.01, s, 4, mode="auto")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _loop_with_norm_calls(sched, opt, p, s, lambda k: True)
+    after_epoch0 = (sched.amp_ratio, sched.current_frequency)
+    assert after_epoch0[0] != 1.0  # epoch 0's norms were used
+    with pytest.warns(UserWarning, match=r"GraCosOOP\(mode='auto'\): epoch 1 ended without"):
+        _loop_with_norm_calls(sched, opt, p, s, lambda k: False)
+    assert (sched.amp_ratio, sched.current_frequency) == after_epoch0
+
+
+@pytest.mark.parametrize("mode,call_norm", [
+    ("normal", lambda k: False),       # normal mode needs no statistic
+    ("auto", lambda k: True),          # the seed's auto loop
+    ("auto", lambda k: k % 4 == 3),    # at least one call per epoch: no warning
+])
+def test_correct_usage_does_not_warn(mode, call_norm):
+    p = torch.nn.Parameter(torch.zeros(3))
+    opt = torch.optim.SGD([p], lr=0.1)
+    sched = torch_compat.GraCos(opt, 0.1, 0.01, 4, 3, mode=mode)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _loop_with_norm_calls(sched, opt, p, 14, call_norm)

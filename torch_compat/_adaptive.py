@@ -6,12 +6,18 @@ Used exactly as the seed's loop does::
     optimizer.step()            # a step pre-hook records every gradient's norm, then
                                 # hides frozen (or non-finite) gradients from the optimizer
     snap = sched.step(loss)     # LR, momentum and freeze mask for the next update
+
+The hook holds the scheduler weakly (no reference cycle through the optimizer): a scheduler
+that is dropped, closed or superseded by a new one on the same optimizer/model removes its
+hook and gives back the ``requires_grad`` it took away.
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
+import warnings
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +33,43 @@ from torch_compat._base import has_momentum, read_momentum, write_momentum
 __all__ = ["AdaptiveScheduler"]
 
 _F64 = np.float64
+
+# live (hooked) schedulers, so that a new one on the same optimizer or model supersedes them
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+
+
+class _Release:
+    """Undoes what a scheduler did to its optimizer and parameters: removes the step hook and
+    sets ``requires_grad=True`` again where the scheduler had turned it off. It holds no
+    reference to the scheduler, so it can run as the scheduler's finalizer."""
+
+    def __init__(self, handle, params: list[torch.Tensor], off: np.ndarray) -> None:
+        self.handle, self.params, self.off = handle, params, off
+
+    def restore_requires_grad(self) -> None:
+        if not self.off.any():
+            return
+        for p, off in zip(self.params, self.off):
+            if off and not p.requires_grad:
+                p.requires_grad_(True)
+        self.off[:] = False
+
+    def __call__(self) -> None:
+        if self.handle is not None:
+            self.handle.remove()
+            self.handle = None
+        self.restore_requires_grad()
+
+
+def _weak_hook(ref: weakref.ReferenceType):
+    """The optimizer step pre-hook: forwards to the scheduler while it is alive."""
+
+    def hook(optimizer, args, kwargs):
+        sched = ref()
+        if sched is not None:
+            sched._pre_step(optimizer, args, kwargs)
+
+    return hook
 
 
 def _global(t: torch.Tensor) -> torch.Tensor:
@@ -49,9 +92,25 @@ class AdaptiveScheduler:
         are skipped by the optimizer (exact parity with optax_sched); ``"requires_grad"``:
         frozen parameters get ``requires_grad=False`` to save backward compute and are
         probed (gradients computed, update still masked) every ``probe_every`` updates so
-        they can wake; :meth:`wake_all` wakes everything at once.
+        they can wake; :meth:`wake_all` wakes everything at once. When *every* scheduled
+        tensor is frozen, the last one (registration order: usually the output layer, the
+        cheapest to reach by backward) keeps ``requires_grad=True`` so that
+        ``loss.backward()`` still has something to differentiate (torch would otherwise
+        raise "element 0 of tensors does not require grad"); its gradient is recorded but
+        still hidden from the optimizer, so no parameter moves while all are frozen.
       probe_every: probing period for ``freeze_mode="requires_grad"``.
       log_size: length of the rolling :attr:`log`.
+
+    Order of calls: ``loss.backward(); optimizer.step(); sched.step(loss)``. A ``step(loss)``
+    before any ``optimizer.step()`` warns once (its update has no gradient norms).
+
+    Lifetime: constructing a new scheduler on the same optimizer or on a model sharing
+    parameters (e.g. to resume from a checkpoint) supersedes the old one: its hook is
+    removed, the ``requires_grad`` it turned off is restored (so the new one sees every
+    parameter) and its ``step()`` raises. :meth:`close` does the same explicitly, and a
+    scheduler that is garbage collected does it too. ``copy.deepcopy`` and pickling
+    ``(model, optimizer, scheduler)`` together give a scheduler hooked to the copied
+    optimizer (the original keeps its own hook).
     """
 
     def __init__(self, optimizer: Optimizer, model: torch.nn.Module, base_lr: float | None = None,
@@ -84,6 +143,14 @@ class AdaptiveScheduler:
         self.freeze_mode = v.check_choice("freeze_mode", freeze_mode, ("mask", "requires_grad"))
         self.probe_every = v.check_int("probe_every", probe_every, min_value=1)
         v.check_int("log_size", log_size, min_value=1)
+        # a previous scheduler on this optimizer or model (e.g. before loading a checkpoint)
+        # is superseded first: its hook goes and the requires_grad it turned off comes back,
+        # so that this one starts clean and sees every trainable parameter
+        mine = {id(p) for p in model.parameters()}
+        for old in list(_LIVE):
+            if old.optimizer is optimizer or any(id(p) in mine for p in old.params):
+                old._close("superseded by a new AdaptiveScheduler on the same optimizer or "
+                           "model")
         self.optimizer = optimizer
         self.names, self.params = [], []
         in_opt = {id(p) for g in optimizer.param_groups for p in g["params"]}
@@ -100,15 +167,52 @@ class AdaptiveScheduler:
         self.leaf_count = np.zeros(n, _F64)
         self.leaf_ema = np.zeros(n, _F64)
         self.frozen = np.zeros(n, bool)
+        self._rg_off = np.zeros(n, bool)  # requires_grad turned off by this scheduler
         self._pending: np.ndarray | None = None
+        self._optimizer_stepped = False  # the hook ran at least once
+        self._warned_order = False
+        self._closed: str | None = None
         self.log: collections.deque = collections.deque(maxlen=log_size)
         self._apply(self.config.controls(np, self.stats, 0, _F64))
-        self._hook = optimizer.register_step_pre_hook(self._pre_step)
+        self._attach()
+
+    # ------------------------------------------------------------------ lifetime
+    def _attach(self) -> None:
+        """Registers the step pre-hook on ``self.optimizer`` (weakly bound to self) and a
+        finalizer that undoes it (and the requires_grad changes) when self is collected."""
+        handle = self.optimizer.register_step_pre_hook(_weak_hook(weakref.ref(self)))
+        self._release = _Release(handle, self.params, self._rg_off)
+        self._finalizer = weakref.finalize(self, self._release)
+        self._finalizer.atexit = False
+        _LIVE.add(self)
+
+    def _close(self, reason: str) -> None:
+        if self._closed is None:
+            self._closed = reason
+        self._finalizer()  # removes the hook and restores requires_grad (runs once)
+        _LIVE.discard(self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the hook handle and the finalizer belong to this process's optimizer object;
+        # __setstate__ registers a new hook on the restored (copied) optimizer
+        state = dict(self.__dict__)
+        state.pop("_release", None)
+        state.pop("_finalizer", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self._closed is None:
+            self._attach()
+        else:
+            self._release = _Release(None, self.params, self._rg_off)
+            self._finalizer = weakref.finalize(self, lambda: None)
 
     # ------------------------------------------------------------------ hooks
     @torch.no_grad()
     def _pre_step(self, optimizer, args, kwargs) -> None:
         """Records every gradient norm (one host read), then hides frozen/non-finite grads."""
+        self._optimizer_stepped = True
         # one fused multi-tensor kernel, in the gradients' precision (at least float32), as
         # get_total_norm does; the statistics are then accumulated in float64 on the host
         idx = [i for i, p in enumerate(self.params) if p.grad is not None]
@@ -140,6 +244,19 @@ class AdaptiveScheduler:
           The snapshot ``{"lr", "momentum", "pct_frozen", "lr_weights",
           "momentum_weights"}`` of the values the next update will use.
         """
+        if self._closed is not None:
+            raise RuntimeError(f"this AdaptiveScheduler was {self._closed}: it no longer "
+                               "records gradients; step the scheduler that replaced it (or "
+                               "build a new one)")
+        if not self._optimizer_stepped and not self._warned_order:
+            self._warned_order = True
+            warnings.warn(
+                "AdaptiveScheduler.step(loss) was called before any optimizer.step(). Call "
+                "them in this order on every update: loss.backward(); optimizer.step(); "
+                "scheduler.step(loss). optimizer.step() runs the hook that records the "
+                "gradient norms step(loss) consumes; without it this update's norms are "
+                "missing. If optimizer.step() was skipped on purpose (e.g. GradScaler found "
+                "inf/NaN gradients), ignore this warning.", UserWarning, stacklevel=2)
         loss_value = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
         if self._pending is None:  # optimizer.step() was not called (or had no grads)
             norms, gnorm = np.full(len(self.params), np.nan), float("nan")
@@ -154,13 +271,24 @@ class AdaptiveScheduler:
         self.frozen = np.asarray(cfg.freeze(np, self.leaf_count, self.leaf_ema, self.frozen,
                                             self.count), dtype=bool)
         self._apply(cfg.controls(np, self.stats, self.count, _F64))
-        if self.freeze_mode == "requires_grad":
-            probe = self.count % self.probe_every == 0
-            for p, frozen in zip(self.params, self.frozen):
-                p.requires_grad_(bool(probe or not frozen))
+        self._set_requires_grad()
         snap = self.snapshot()
         self.log.append(snap)
         return snap
+
+    def _set_requires_grad(self) -> None:
+        """``freeze_mode="requires_grad"``: frozen tensors stop requiring grad, except on
+        probing updates and except the last one when all are frozen (backward needs one)."""
+        if self.freeze_mode != "requires_grad" or self._closed is not None:
+            self._release.restore_requires_grad()  # e.g. the mode changed on load
+            return
+        off = self.frozen.copy() if self.count % self.probe_every else np.zeros_like(self.frozen)
+        if off.all():
+            off[-1] = False
+        for p, o in zip(self.params, off):
+            if p.requires_grad == bool(o):
+                p.requires_grad_(not o)
+        self._rg_off[:] = off
 
     def _apply(self, controls) -> None:
         lr, mom, lw, mw = controls
@@ -195,14 +323,16 @@ class AdaptiveScheduler:
         self.leaf_count[:] = 0
         for p in self.params:
             p.requires_grad_(True)
+        self._rg_off[:] = False
 
     def get_last_lr(self) -> list[float]:
         """LR of every param group (torch's scheduler convention)."""
         return [float(g["lr"]) for g in self.optimizer.param_groups]
 
     def close(self) -> None:
-        """Removes the optimizer hook."""
-        self._hook.remove()
+        """Removes the optimizer hook and sets ``requires_grad=True`` again on every parameter
+        this scheduler had frozen that way; :meth:`step` then raises. Idempotent."""
+        self._close("closed")
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
@@ -231,3 +361,4 @@ class AdaptiveScheduler:
         self.leaf_ema = np.asarray(state_dict["leaf_ema"], _F64)
         self.frozen = np.asarray(state_dict["frozen"], bool)
         self._apply(self.config.controls(np, self.stats, self.count, _F64))
+        self._set_requires_grad()  # as step() left it: a resumed backward skips the same

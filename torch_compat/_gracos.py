@@ -15,6 +15,7 @@ an epoch boundary.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -62,11 +63,16 @@ class GraCos(CoreLRScheduler):
       amplitude: amplitude factor ``>= 0``.
       frequency: oscillations per epoch (default ``round(sqrt(steps_per_epoch))``).
       last_epoch: torch's resume index (use ``load_state_dict`` to resume mid-epoch).
+
+    Auto mode needs ``scheduler.update_gradient_norm()`` after ``loss.backward()`` on every
+    update: an epoch that ends (the ``step()`` crossing its boundary) without any call keeps
+    its amplitude and frequency unchanged and warns (a ``UserWarning``, once per scheduler).
     """
 
     _hyperparams = ("initial_lr", "final_lr", "steps_per_epoch", "total_epochs", "mode",
                     "warmup_epochs", "amplitude", "frequency")
     _out_of_phase = False
+    _per_group_specs = False
 
     def __init__(self, optimizer: Optimizer, initial_lr: float, final_lr: float,
                  steps_per_epoch: int, total_epochs: int, *, mode: str = "normal",
@@ -83,6 +89,7 @@ class GraCos(CoreLRScheduler):
         # number of gradient tensors behind each (host ints)
         self._norms: torch.Tensor | None = None
         self._norm_tensors: list[int] = []
+        self._warned_no_norms = False
         super().__init__(optimizer, last_epoch)
 
     # ------------------------------------------------------------------ plumbing
@@ -168,6 +175,15 @@ class GraCos(CoreLRScheduler):
     def _finish_epoch(self) -> None:
         if self.mode != "auto":
             return
+        if not self._norm_tensors and not self._warned_no_norms:
+            self._warned_no_norms = True
+            epoch = self.last_epoch // self.steps_per_epoch
+            warnings.warn(
+                f"{type(self).__name__}(mode='auto'): epoch {epoch} ended without any "
+                "update_gradient_norm() call, so its amplitude and frequency stay unchanged. "
+                "Auto mode needs scheduler.update_gradient_norm() after loss.backward() (and "
+                "before optimizer.step()) on every update. This warning is shown once.",
+                UserWarning, stacklevel=3)
         n, mean, m2 = self._epoch_statistics()  # once per epoch
         amp, freq = self._spec.epoch_end(np, _F64(n), _F64(mean), _F64(m2), _F64(self.amp_ratio),
                                          _F64(self.current_frequency), _F64)
