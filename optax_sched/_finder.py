@@ -9,7 +9,7 @@ import jax
 import optax
 
 from optax_sched._schedules import range_finder
-from sched_core._finder import FinderConfig, LRFinderResult, Tracker, finish
+from sched_core._finder import FinderConfig, LRFinderResult, Tracker, batch_stream, finish
 
 __all__ = ["lr_finder"]
 
@@ -22,24 +22,33 @@ def lr_finder(loss_fn: Callable[..., Any], params: Any, batches: Iterable[Any],
 
     Trains a copy of ``params`` for up to ``num_steps`` updates with
     ``tx_factory(schedule)``, where the schedule is :func:`range_finder` (``start_lr`` to
-    ``end_lr``), records the smoothed loss and stops when it exceeds ``diverge_factor`` x
-    the best (or is non-finite). The caller's ``params`` are never modified (JAX arrays are
-    immutable); one jitted step is compiled for the whole sweep.
+    ``end_lr``), records the smoothed loss and stops when it is non-finite or diverges
+    (``sched_core._finder.diverged``: for a positive best smoothed loss, when the smoothed
+    loss exceeds ``diverge_factor`` x the best; a loss that goes to or below 0 is compared
+    with ``best + (diverge_factor - 1) * max(|best|, first - best)`` instead). The caller's
+    ``params`` are never modified (JAX arrays are immutable); one jitted step is compiled for
+    the whole sweep.
 
     Args:
       loss_fn: ``loss_fn(params, batch) -> scalar loss``.
       params: initial parameters.
-      batches: iterable of batches (cycled if shorter than ``num_steps``).
+      batches: iterable of batches, read lazily: a re-iterable (list, ...) shorter than
+        ``num_steps`` is iterated again, an (even infinite) iterator is read for at most
+        ``num_steps`` batches, and a one-shot iterator that runs out ends the sweep early.
       tx_factory: e.g. ``optax.sgd`` or ``lambda lr: optax.adam(lr)``.
       start_lr: first LR.
       end_lr: last LR.
       num_steps: sweep length.
       smooth: smoothing factor of the loss (torch-lr-finder's ``smooth_f``).
-      diverge_factor: stop when the smoothed loss exceeds this multiple of the best.
+      diverge_factor: stop when the smoothed loss exceeds this multiple of the best
+        (positive losses; see above for a best ``<= 0``).
 
     Returns:
       An ``LRFinderResult`` with ``lrs``, smoothed ``losses``, ``suggestions``
       (``valley``, ``steep``, ``minimum``) and ``plot()``.
+
+    Raises:
+      ValueError: ``batches`` yields no batch, or fewer than 3 finite losses were recorded.
     """
     cfg = FinderConfig(start_lr, end_lr, num_steps, smooth, diverge_factor)
     tx = tx_factory(range_finder(num_steps, start_lr, end_lr))
@@ -50,13 +59,14 @@ def lr_finder(loss_fn: Callable[..., Any], params: Any, batches: Iterable[Any],
         updates, state = tx.update(grads, state, p)
         return optax.apply_updates(p, updates), state, loss
 
-    batches = list(batches)
-    if not batches:
-        raise ValueError("batches must contain at least one batch")
     p, state = params, tx.init(params)
     tracker = Tracker(cfg)
-    for i in range(num_steps):
-        p, state, loss = step(p, state, batches[i % len(batches)])
-        if tracker.add(float(loss)):
-            break
+    stream = batch_stream(batches, num_steps, "batches")
+    try:
+        for batch in stream:
+            p, state, loss = step(p, state, batch)
+            if tracker.add(float(loss)):
+                break
+    finally:
+        stream.close()
     return finish(cfg, tracker)
