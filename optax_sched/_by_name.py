@@ -32,6 +32,8 @@ def from_name(name: str, **kwargs: Any):
     mom_kw = {k: kw.pop(k) for k in ("base_momentum", "max_momentum") if k in kw}
     if name == "lambda_lr":
         kw.setdefault("fn", catalog.demo_lambda)
+    if name == "multiplicative_lr":
+        kw.setdefault("fn", catalog.demo_factor)
     if name == "one_cycle_policy":
         return optax_sched.one_cycle_policy(**kw)
     lr = getattr(optax_sched, name)(**kw)

@@ -26,6 +26,7 @@ CORE_LR = {
     "cosine_annealing_lr": core.CosineAnnealingLR,
     "cosine_annealing_warm_restarts": core.CosineAnnealingWarmRestarts,
     "one_cycle_lr": core.OneCycleLR, "cyclic_lr": core.CyclicLR, "lambda_lr": core.LambdaLR,
+    "multiplicative_lr": core.MultiplicativeLR, "swalr": core.SWALR,
     "linear_warmup": core.LinearWarmup, "exponential_warmup": core.ExponentialWarmup,
     "cosine_warmup": core.CosineWarmup, "warmup_with_decay": core.WarmupWithDecay,
     "exponential_cyclic_lr": core.ExponentialCyclicLR, "list_schedule": core.ListSchedule,

@@ -109,6 +109,16 @@ def lr(case: Case, factor: float, k: int) -> float:
         return kw["base_lr"] + (kw["max_lr"] - kw["base_lr"]) * shape
     if name == "lambda_lr":
         return kw["init_value"] * LAMBDAS[case.lambda_name](k)
+    if name == "multiplicative_lr":  # torch's running product, one factor per update
+        value = kw["init_value"]
+        for j in range(1, k + 1):
+            value *= LAMBDAS[case.lambda_name](j)
+        return value
+    if name == "swalr":  # torch's swa_utils.SWALR, update k = k-th step() call
+        a = kw.get("anneal_epochs", 10)
+        t = max(0.0, min(1.0, max(k, 1 if a == 0 else k) / max(1, a)))
+        alpha = (1 - math.cos(math.pi * t)) / 2 if kw.get("anneal_strategy", "cos") == "cos" else t
+        return kw["swa_lr"] * alpha + kw["init_value"] * (1 - alpha)
     if name == "linear_warmup":
         w = kw["warmup_steps"]
         return kw["base_lr"] * (min(k + 1, w) / w if w else 1.0)

@@ -16,7 +16,7 @@ from typing import Any
 
 from sched_core import _validate as v
 from sched_core._scalar import SCALAR
-from sched_core._schedules import Schedule, _f, _lr, _set, _sin2
+from sched_core._schedules import CosineAnnealingLR, Schedule, _f, _lr, _set, _sin2
 
 __all__ = ["Chained", "MultiplicativeLR", "SWALR", "Sequential", "chain_step"]
 
@@ -109,9 +109,11 @@ class Chained(Schedule):
     Every member must be chainable in torch (a recursive class: StepLR, MultiStepLR,
     ExponentialLR, ConstantLR, LinearLR, PolynomialLR, CosineAnnealingLR, MultiplicativeLR
     or this library's warmups); torch's chain of them multiplies their factors. The value
-    is exactly torch's for multiplicative members; a CosineAnnealingLR with ``eta_min > 0``
-    is composed as a factor ``v(k) / base`` too, where torch's recursion is affine around
-    ``eta_min`` (docs/math.md 5.2 bounds the difference). ``base`` is the first member's.
+    is torch's for multiplicative members, including CosineAnnealingLR (``eta_min = 0``),
+    whose troughs restart torch's chain (the other members' factors count from there). A
+    CosineAnnealingLR with ``eta_min > 0`` is composed as the factor ``v(k) / base`` too,
+    where torch's recursion is affine around ``eta_min`` (docs/math.md bounds the
+    difference). ``base`` is the first member's.
     """
 
     specs: Sequence[Schedule]
@@ -134,11 +136,35 @@ class Chained(Schedule):
         """The chain's base LR (the first member's)."""
         return float(getattr(self.specs[0], self.specs[0].scale_args[0]))
 
+    def _factor(self, s: Schedule, xp, k, dtype):
+        b = float(getattr(s, s.scale_args[0]))
+        return s(xp, k, dtype) / b if b != 0 else s.unit(xp, k, dtype)
+
     def __call__(self, xp, k, dtype):
-        out = self.specs[0](xp, k, dtype)
-        for s in self.specs[1:]:
-            b = float(getattr(s, s.scale_args[0]))
-            factor = s(xp, k, dtype) / b if b != 0 else s.unit(xp, k, dtype)
+        # torch's CosineAnnealingLR (eta_min = 0) restarts the chain at its troughs: at
+        # update r = T + 1 (mod 2T) the LR is 0, and it adds back span * unit(r), so the
+        # factors the other members applied so far are gone; members before it in the chain
+        # count from r, members after it from r - 1.
+        restart = last = None
+        for idx, s in enumerate(self.specs):
+            if isinstance(s, CosineAnnealingLR) and s.eta_min == 0:
+                t = s.T_max
+                r = xp.where(k >= t + 1, k - (k - (t + 1)) % (2 * t), -1)
+                if restart is None:
+                    restart, last = r, xp.where(r >= 0, idx, -1)
+                else:
+                    later = r >= restart
+                    restart = xp.where(later, r, restart)
+                    last = xp.where(later & (r >= 0), idx, last)
+        out = _f(xp, self.base, dtype)
+        for idx, s in enumerate(self.specs):
+            factor = self._factor(s, xp, k, dtype)
+            if restart is not None:
+                ref = xp.where(restart < 0, -1,
+                               xp.where(idx > last, restart - 1,
+                                        xp.where(idx < last, restart, -1)))
+                f_ref = xp.where(ref < 0, 1.0, self._factor(s, xp, xp.maximum(ref, 0), dtype))
+                factor = xp.where(f_ref == 0, 1.0, factor / xp.where(f_ref == 0, 1.0, f_ref))
             out = out * factor
         return out
 
@@ -147,9 +173,10 @@ class Chained(Schedule):
 class MultiplicativeLR(Schedule):
     """torch ``MultiplicativeLR``: ``init_value * fn(1) * fn(2) * ... * fn(k)``.
 
-    A running product, folded left as torch's recursion does. The namespace must offer
-    ``fori_loop`` for traced counts (the Optax adapter passes ``jax.lax``'s); numpy and
-    the scalar namespace loop on the host.
+    A running product: folded left on the host (numpy and the scalar namespace, as torch's
+    recursion does); with a namespace offering ``fori_loop`` (the Optax adapter passes
+    ``jax.lax``'s) evaluated as ``exp`` of a compensated sum of ``log|fn(j)|``, so float32
+    keeps about ``eps * |log(v_k / v_0)|`` relative error instead of ``k * eps``.
     """
 
     init_value: float
@@ -174,10 +201,18 @@ class MultiplicativeLR(Schedule):
             return value
         loop = getattr(xp, "fori_loop", None)
         if loop is not None:
-            def body(j, acc):
-                return acc * _f(xp, self.fn(j), dtype)
-            return loop(1, k + 1, body, _f(xp, self.init_value, dtype) * xp.ones_like(
-                _f(xp, k, dtype)))
+            # The product as exp(sum of log|f|) with Kahan compensation (and the sign kept
+            # apart): the float32 error is about eps * |log(v_k / v_0)| instead of k * eps.
+            def body(j, carry):
+                total, comp, sign = carry
+                f = _f(xp, self.fn(j), dtype)
+                y = xp.log(xp.abs(f)) - comp
+                t = total + y
+                comp = xp.where(xp.isfinite(t), (t - total) - y, 0.0)
+                return t, comp, sign * xp.where(f < 0, -1.0, 1.0)
+            zero = 0.0 * _f(xp, k, dtype)
+            total, _, sign = loop(1, k + 1, body, (zero, zero, zero + 1.0))
+            return self.init_value * sign * xp.exp(total)
         import numpy as np  # host arrays: fold per element
         ks = np.asarray(k)
         out = np.array([self(SCALAR, int(x), float) for x in ks.ravel()], dtype=dtype)

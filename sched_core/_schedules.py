@@ -642,8 +642,12 @@ def _check_cyclic(obj):
         raise TypeError(f"scale_fn must be callable or None, got {obj.scale_fn!r}")
 
 
-def _cyclic_shape(obj, xp, k, dtype):
-    """Returns torch CyclicLR's ``scale_factor * scale_fn(.)`` in [0, 1]-ish."""
+def _cyclic_shape(obj, xp, k, dtype, height=1.0):
+    """Returns ``height * scale_factor * scale_fn(.)`` of torch's CyclicLR.
+
+    ``height`` (``max - base``) enters the power for ``exp_range`` so a growing ``gamma``
+    stays finite exactly while the product is representable.
+    """
     up, down = obj.step_size_up, obj.step_size_down
     total = up + down
     cycle = k // total + 1
@@ -657,8 +661,8 @@ def _cyclic_shape(obj, xp, k, dtype):
     elif obj.mode == "triangular2":
         scale = xp.exp2(-_f(xp, cycle - 1, dtype))
     else:  # exp_range, scale_mode "iterations": sf * gamma**k, +inf (not NaN) past overflow
-        return _mul_pow(xp, sf, math.log(obj.gamma), k, dtype)
-    return sf * scale
+        return _mul_pow(xp, height * sf, math.log(obj.gamma), k, dtype)
+    return height * (sf * scale)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -681,7 +685,7 @@ class CyclicLR(Schedule):
         _check_cyclic(self)
 
     def __call__(self, xp, k, dtype):
-        return self.base_lr + (self.max_lr - self.base_lr) * _cyclic_shape(self, xp, k, dtype)
+        return self.base_lr + _cyclic_shape(self, xp, k, dtype, self.max_lr - self.base_lr)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -704,8 +708,8 @@ class CyclicMomentum(Schedule):
         _check_cyclic(self)
 
     def __call__(self, xp, k, dtype):
-        shape = _cyclic_shape(self, xp, k, dtype)
-        return self.max_momentum - (self.max_momentum - self.base_momentum) * shape
+        return self.max_momentum - _cyclic_shape(self, xp, k, dtype,
+                                                 self.max_momentum - self.base_momentum)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -47,6 +47,9 @@ FAMILIES: dict[str, Family] = {
     "cyclic_lr": Family("CyclicLR", ("base_lr", "max_lr"), "list", True,
                         momentum="cyclic_momentum"),
     "lambda_lr": Family("LambdaLR", ("init_value",), "group", True, (("fn", "lr_lambda"),)),
+    "multiplicative_lr": Family("MultiplicativeLR", ("init_value",), "group", True,
+                                (("fn", "lr_lambda"),)),
+    "swalr": Family("SWALR", ("init_value", "swa_lr"), "group", True),
     "linear_warmup": Family("LinearWarmup", ("base_lr",), "list", False),
     "exponential_warmup": Family("ExponentialWarmup", ("base_lr",), "list", False),
     "cosine_warmup": Family("CosineWarmup", ("base_lr",), "list", False),
@@ -93,6 +96,8 @@ class Case:
 LAMBDAS: dict[str, Any] = {
     "inverse": lambda k: 1.0 / (1.0 + 0.1 * k),
     "half_every_3": lambda k: 0.5 ** (k // 3),
+    "constant_095": lambda k: 0.95,
+    "alternating": lambda k: 0.875 + 0.25 * (k % 2),  # exact in float32: see multiplicative_lr
 }
 
 
@@ -165,6 +170,17 @@ CASES: tuple[Case, ...] = (
     _c("lambda-inverse", "lambda_lr", dict(init_value=0.1), 30, lambda_name="inverse"),
     _c("lambda-staircase", "lambda_lr", dict(init_value=1.0), 20, lambda_name="half_every_3"),
     _c("lambda-inverse-big", "lambda_lr", dict(init_value=3.0), 100, lambda_name="inverse"),
+    _c("multiplicative-constant", "multiplicative_lr", dict(init_value=0.1), 40,
+       lambda_name="constant_095"),
+    _c("multiplicative-alternating", "multiplicative_lr", dict(init_value=1.0), 30,
+       lambda_name="alternating"),
+    _c("multiplicative-inverse", "multiplicative_lr", dict(init_value=0.5), 25,
+       lambda_name="inverse"),
+    _c("swalr-cos", "swalr", dict(init_value=0.1, swa_lr=0.01, anneal_epochs=10), 15),
+    _c("swalr-linear", "swalr", dict(init_value=0.5, swa_lr=0.05, anneal_epochs=3,
+                                     anneal_strategy="linear"), 6),
+    _c("swalr-no-anneal", "swalr", dict(init_value=0.2, swa_lr=0.02, anneal_epochs=0), 4),
+    _c("swalr-one", "swalr", dict(init_value=0.2, swa_lr=0.3, anneal_epochs=1), 4),
     # combined library
     _c("linear-warmup", "linear_warmup", dict(base_lr=0.1, warmup_steps=10), 20),
     _c("linear-warmup-0", "linear_warmup", dict(base_lr=0.1, warmup_steps=0), 5),
@@ -233,9 +249,11 @@ def torch_kwargs(case: Case) -> tuple[list[float], dict[str, Any]]:
     factors = case.group_factors
     kw = {rename.get(k, k): val for k, val in case.kwargs.items()}
     if fam.scale_mode == "group":
+        # the first scale argument is each group's lr; any other one a per-group list
         lrs = [case.kwargs[fam.scale_args[0]] * f for f in factors]
-        for name in fam.scale_args:
-            kw.pop(rename.get(name, name))
+        kw.pop(rename.get(fam.scale_args[0], fam.scale_args[0]))
+        for name in fam.scale_args[1:]:
+            kw[rename.get(name, name)] = [case.kwargs[name] * f for f in factors]
     else:
         lrs = [0.123] * len(factors)  # ignored: the class takes explicit per-group values
         for name in fam.scale_args:

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Entry", "CATALOG", "demo_kwargs", "demo_lambda", "families"]
+__all__ = ["Entry", "CATALOG", "demo_kwargs", "demo_factor", "demo_lambda", "families"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +71,10 @@ CATALOG: dict[str, Entry] = {e.name: e for e in [
           momentum="cyclic_momentum", momentum_demo=lambda n, kw: _cycle_args(kw)),
     Entry("lambda_lr", "decay", "LambdaLR",
           lambda n, lr: dict(init_value=lr)),
+    Entry("multiplicative_lr", "decay", "MultiplicativeLR",
+          lambda n, lr: dict(init_value=lr)),
+    Entry("swalr", "decay", "SWALR",
+          lambda n, lr: dict(init_value=lr, swa_lr=lr / 10, anneal_epochs=max(1, n // 2))),
     Entry("linear_warmup", "warmup", "LinearWarmup",
           lambda n, lr: dict(base_lr=lr, warmup_steps=max(1, n // 4))),
     Entry("exponential_warmup", "warmup", "ExponentialWarmup",
@@ -97,6 +101,11 @@ CATALOG: dict[str, Entry] = {e.name: e for e in [
 def demo_lambda(k):
     """The demo ``fn`` of ``lambda_lr``: ``0.97 ** k`` (ints, numpy and jax arrays)."""
     return 0.97 ** k
+
+
+def demo_factor(k):
+    """The demo ``fn`` of ``multiplicative_lr``: a factor of 0.97 per update."""
+    return 0.97
 
 
 def demo_kwargs(name: str, steps: int, lr: float = 0.1,

@@ -86,7 +86,10 @@ def make_torch_scheduler(case: Case, builtin: bool = False, optimizer: str = "sg
         opt = torch.optim.Adam(groups, lr=0.1)
     else:
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
-    module = torch.optim.lr_scheduler if builtin else torch_compat
+    if builtin:
+        module = torch.optim.swa_utils if fam.torch_class == "SWALR" else torch.optim.lr_scheduler
+    else:
+        module = torch_compat
     sched = getattr(module, fam.torch_class)(opt, **kw)
     return opt, sched
 

@@ -38,6 +38,8 @@ def from_name(name: str, optimizer: Optimizer, **kwargs: Any):
     fam = FAMILIES[name]
     if name == "lambda_lr":
         kw.setdefault("fn", catalog.demo_lambda)
+    if name == "multiplicative_lr":
+        kw.setdefault("fn", catalog.demo_factor)
     for src, dst in fam.rename:
         if src in kw:
             kw[dst] = kw.pop(src)

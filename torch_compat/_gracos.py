@@ -200,6 +200,14 @@ class GraCos(CoreLRScheduler):
             self._finish_epoch()
         super().step()
 
+    def _get_closed_form_lr(self) -> list[float]:
+        """A jump to ``last_epoch`` (torch's ``SequentialLR`` starts a member with
+        ``_update_lr(0)``): the norms recorded so far belong to no epoch of this schedule
+        and are discarded."""
+        if self.last_epoch % self.steps_per_epoch == 0:
+            self._norm_tensors = []
+        return super()._get_closed_form_lr()
+
     def epoch_end(self) -> None:
         """The seed's per-epoch call: a checked no-op (epochs come from the count).
 

@@ -8,6 +8,7 @@ optimizer first, then the ``optax_sched`` factory's arguments in order.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import types
 from collections.abc import Callable, Iterable, Sequence
@@ -561,11 +562,15 @@ class SequentialLR(_TorchSequential):
         return self._schedulers[idx], step - start
 
     def lr_at(self, step: int) -> list[float]:
-        """Closed-form LR of every group for update ``step``, from the active member."""
-        child, local = self._active(int(step))
-        if not hasattr(child, "lr_at"):
-            raise TypeError(f"{type(child).__name__} has no closed form (lr_at)")
-        return child.lr_at(local)
+        """Closed-form LR of every group for update ``step`` (``sched_core.Sequential``)."""
+        for child in self._schedulers:
+            if not hasattr(child, "lr_at"):
+                raise TypeError(f"{type(child).__name__} has no closed form (lr_at)")
+        out = []
+        for g in range(len(self.optimizer.param_groups)):
+            members = [functools.partial(_group_lr, child, g) for child in self._schedulers]
+            out.append(float(core.Sequential(members, self._milestones)(SCALAR, int(step), float)))
+        return out
 
     def momentum_at(self, step: int) -> list[float] | None:
         """Momentum of the active member for update ``step`` (None if it has none)."""
@@ -576,6 +581,10 @@ class SequentialLR(_TorchSequential):
         """Momentum written by the active member's last step (None if not scheduled)."""
         child, _ = self._active(self.last_epoch)
         return child.get_last_momentum() if hasattr(child, "get_last_momentum") else None
+
+
+def _group_lr(child: Any, g: int, k: int) -> float:
+    return child.lr_at(k)[g]
 
 
 class ChainedScheduler(_TorchChained):
