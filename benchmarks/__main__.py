@@ -3,8 +3,9 @@
 Prints a Markdown table and writes JSON (``--out``). ``--size tiny`` is the smoke-test
 configuration; ``--size full`` the reported one (4M and 50M parameters in 32 leaves).
 Sections: (1) JAX jitted Adam step per variant / ``optax.adam(cosine)``, compile time and
-compilations over 3 epochs; (2) torch ``optimizer.step()`` + scheduler / + CosineAnnealingLR,
-and ``scheduler.step()`` alone in microseconds; (3) evaluating 1M steps of a schedule
+compilations over 3 epochs; (2) torch ``optimizer.step()`` + scheduler / + CosineAnnealingLR;
+(clip) a clipped gradient-aware step (built-in ``clip_norm``) / a clipped plain step, both
+faces; ``scheduler.step()`` alone in microseconds; (3) evaluating 1M steps of a schedule
 (vectorised) vs stepping torch's built-in 1M times; (4) ``torch.compile`` recompiles over 3
 epochs with tensor LRs.
 """
@@ -277,6 +278,121 @@ def bench_torch(cfg):
     return out
 
 
+# ------------------------------------------------------------------ clipped steps
+def bench_clip(cfg):
+    """A clipped gradient-aware step vs a clipped plain step (both faces).
+
+    JAX: ``chain(clip_by_global_norm(1), adam(cosine))`` vs ``gracos(auto, clip_norm=1)`` and
+    ``adaptive(adam, clip_norm=1)``; torch: ``clip_grad_norm_`` + ``Adam.step()`` +
+    ``CosineAnnealingLR.step()`` vs ``GraCos(auto, clip_norm=1)`` (``update_gradient_norm()``
+    clips with the norm it records) and ``AdaptiveScheduler(clip_norm=1)``.
+    """
+    import jax
+    import jax.numpy as jnp
+    import optax
+    import torch
+
+    import optax_sched
+    import torch_compat
+
+    out = []
+    steps = cfg["epochs"] * cfg["spe"]
+    for total in cfg["params"]:
+        n = cfg["leaves"]
+        per = total // n
+        key = jax.random.PRNGKey(0)
+        params = {f"p{i:02d}": jax.random.normal(jax.random.fold_in(key, i), (per,)) * 0.01
+                  for i in range(n)}
+        grads = jax.tree_util.tree_map(lambda p: p * 10.0 + 0.01, params)  # clipped: norm > 1
+        cos = optax.cosine_decay_schedule(1e-3, steps)
+        base = "clip + adam(cosine) [baseline]"
+        variants = {
+            base: (optax.chain(optax.clip_by_global_norm(1.0), optax.adam(cos)), False),
+            AGAIN: (optax.chain(optax.clip_by_global_norm(1.0), optax.adam(cos)), False),
+            "gracos auto + clip_norm": (optax_sched.gracos(
+                1e-3, 1e-5, cfg["spe"], cfg["epochs"], mode="auto", clip_norm=1.0,
+                inner=optax.scale_by_adam()), False),
+            "adaptive (adam) + clip_norm": (optax_sched.adaptive(
+                1e-3, base_optimizer="adam", clip_norm=1.0), True),
+        }
+        runners = {}
+        for name, (tx, needs_value) in variants.items():
+            def step(p, s, g, tx=tx, needs_value=needs_value):
+                kw = {"value": jnp.float32(1.0)} if needs_value else {}
+                u, s = tx.update(g, s, p, **kw)
+                return optax.apply_updates(p, u), s
+
+            jstep = jax.jit(step, donate_argnums=(0, 1))
+            p = jax.tree_util.tree_map(jnp.copy, params)
+            box = {"p": p, "s": tx.init(p)}
+            box["p"], box["s"] = jax.block_until_ready(jstep(box["p"], box["s"], grads))
+
+            def run(iters, jstep=jstep, box=box):
+                p, s = box["p"], box["s"]
+                for _ in range(iters):
+                    p, s = jstep(p, s, grads)
+                jax.block_until_ready(p)
+                box["p"], box["s"] = p, s
+
+            runners[name] = run
+        med = _median_interleaved(runners, cfg["reps"], _iters(cfg, total))
+        for name in variants:
+            out.append(dict(section="clip (jax)", params=per * n, variant=name,
+                            ms=med[name] * 1e3, ratio=med[name] / med[base]))
+
+        torch.manual_seed(0)
+        tparams = [torch.nn.Parameter(torch.randn(per) * 0.01) for _ in range(n)]
+        for q in tparams:
+            q.grad = torch.randn(per) * 0.01
+        spe = cfg["spe"]
+
+        def make(kind):
+            opt = torch.optim.Adam(tparams, lr=1e-3)
+            if kind == "cosine":
+                return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, 1000)
+            if kind == "gracos":
+                return opt, torch_compat.GraCos(opt, 1e-3, 1e-5, spe, 10**6, mode="auto",
+                                                clip_norm=1.0)
+            return opt, torch_compat.AdaptiveScheduler(opt, torch.nn.ParameterList(tparams),
+                                                       min_steps_before_freeze=10**9,
+                                                       clip_norm=1.0)
+
+        built = {k: make(k) for k in ("cosine", "gracos", "adaptive")}
+        shared = built["cosine"][0]
+        for opt, _ in built.values():
+            opt.state = shared.state
+        loss = torch.tensor(1.0)
+
+        def trunner(kind):
+            opt, sched = built[kind]
+
+            def run(iters):
+                for _ in range(iters):
+                    if kind == "cosine":
+                        torch.nn.utils.clip_grad_norm_(tparams, 1.0)
+                    elif kind == "gracos":
+                        sched.update_gradient_norm()
+                    opt.step()
+                    if kind == "adaptive":
+                        sched.step(loss)
+                    else:
+                        sched.step()
+                _sync()
+            return run
+
+        tbase = "clip_grad_norm_ + Adam + cosine [baseline]"
+        fns = {tbase: trunner("cosine"), AGAIN: trunner("cosine"),
+               "GraCos auto (clip_norm)": trunner("gracos"),
+               "AdaptiveScheduler (clip_norm)": trunner("adaptive")}
+        for f in fns.values():
+            f(2)
+        med = _median_interleaved(fns, cfg["reps"], _iters(cfg, total))
+        for name in fns:
+            out.append(dict(section="clip (torch)", params=per * n, variant=name,
+                            ms=med[name] * 1e3, ratio=med[name] / med[tbase]))
+    return out
+
+
 def bench_scheduler_step(cfg):
     import torch
 
@@ -444,13 +560,14 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="optax-sched overhead benchmarks")
     ap.add_argument("--size", choices=sorted(SIZES), default="full")
     ap.add_argument("--out", default="benchmarks/results.json")
-    ap.add_argument("--only", default="jax,torch,step,whole,compile",
+    ap.add_argument("--only", default="jax,torch,clip,step,whole,compile",
                     help="comma-separated sections")
     args = ap.parse_args(argv)
     cfg = SIZES[args.size]
     only = set(args.only.split(","))
     rows = []
-    for key, fn in (("jax", bench_jax), ("torch", bench_torch), ("step", bench_scheduler_step),
+    for key, fn in (("jax", bench_jax), ("torch", bench_torch), ("clip", bench_clip),
+                    ("step", bench_scheduler_step),
                     ("whole", bench_whole_schedule), ("compile", bench_compile)):
         if key in only:
             rows += fn(cfg)

@@ -25,9 +25,10 @@ from _nnx import MLP
 def make_tx(name, kw):
     """GraCos as the optimizer, or Adam driven by any other schedule (and its momentum)."""
     if name == "gracos":
-        return optax.chain(optax.clip_by_global_norm(1.0),
-                           optax_sched.gracos(**kw, out_of_phase=True,
-                                              inner=optax.scale_by_adam()))
+        # clip_norm reuses the gradient norm GraCos reads anyway (one pass), and the "path"
+        # order gives each tensor the phase examples/torch_train.py gives its twin
+        return optax_sched.gracos(**kw, out_of_phase=True, leaf_order="path", clip_norm=1.0,
+                                  inner=optax.scale_by_adam())
     lr, mom = optax_sched.from_name(name, **kw)
     hp = {"learning_rate": lr} if mom is None else {"learning_rate": lr, "b1": mom}
     return optax.chain(optax.clip_by_global_norm(1.0),

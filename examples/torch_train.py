@@ -25,10 +25,11 @@ def main(argv=None):
     kw = schedule_kwargs(args.schedule, steps, args.epochs, args.lr, over)
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
-    groups = torch_compat.per_tensor_param_groups(model)
+    # "path" order: each tensor gets the phase examples/flax_train.py gives its twin
+    groups = torch_compat.per_tensor_param_groups(model, order="path")
     opt = torch.optim.Adam(groups, lr=args.lr)
     if args.schedule == "gracos":
-        sched = torch_compat.GraCosOOP(opt, **kw)
+        sched = torch_compat.GraCosOOP(opt, **kw, clip_norm=1.0)
     else:
         sched = torch_compat.from_name(args.schedule, opt, **kw)
     names = [g["name"] for g in groups]
@@ -43,9 +44,10 @@ def main(argv=None):
                                                      torch.from_numpy(y))
             opt.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             if args.schedule == "gracos":
-                sched.update_gradient_norm()
+                sched.update_gradient_norm()  # records the raw norm, then clips with it
+            else:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             sched.step()
             losses.append(float(loss.detach()))

@@ -12,6 +12,7 @@ from optax_sched._by_name import from_name
 from optax_sched._finder import lr_finder
 from optax_sched._gracos import GraCosState
 from optax_sched._gracos import gracos
+from optax_sched._gracos import leaf_names
 from optax_sched._inject import InjectSchedulesState
 from optax_sched._plateau import ReduceOnPlateauState
 from optax_sched._plateau import reduce_on_plateau
@@ -71,6 +72,7 @@ __all__ = (
     "from_name",
     "inject_schedules",
     "lambda_lr",
+    "leaf_names",
     "linear_lr",
     "lr_finder",
     "linear_warmup",

@@ -62,7 +62,8 @@ def adaptive(base_lr: float, *, momentum: float = 0.9,
              momentum_rules: Mapping[str, float] | None = None, dynamic_weights: bool = True,
              freeze_threshold: float = 1e-4, freeze_ema_beta: float = 0.9,
              min_steps_before_freeze: int = 100, total_steps: int | None = None,
-             base_optimizer: str = "sgd") -> optax.GradientTransformationExtraArgs:
+             base_optimizer: str = "sgd",
+             clip_norm: float | None = None) -> optax.GradientTransformationExtraArgs:
     r"""Loss-aware LR and momentum with reversible per-leaf freezing (AdaptiveScheduler).
 
     ``update(updates, state, params=None, *, value)`` takes this update's loss as ``value``
@@ -95,6 +96,10 @@ def adaptive(base_lr: float, *, momentum: float = 0.9,
       min_steps_before_freeze: no freezing before this many updates.
       total_steps: training length for progress; None uses a step-based rule.
       base_optimizer: ``"sgd"`` (heavy ball) or ``"adam"``.
+      clip_norm: if set (``> 0``), clip the gradients to this global norm before the
+        update, reusing the per-leaf norms the statistics computed (one pass; the norm is
+        over the finite leaves, the non-finite ones being skipped anyway). The statistics
+        always see the raw, unclipped norms.
 
     Returns:
       An ``optax.GradientTransformationExtraArgs``.
@@ -110,6 +115,8 @@ def adaptive(base_lr: float, *, momentum: float = 0.9,
                          total_steps=total_steps, **kw)
     v.check_choice("base_optimizer", base_optimizer, ("sgd", "adam"))
     adam = base_optimizer == "adam"
+    if clip_norm is not None:
+        clip_norm = v.check_float("clip_norm", clip_norm, lo=0.0, lo_open=True)
 
     def _controls(stats, count, dt):
         lr, mom, lw, mw = cfg.controls(jnp, stats, count, dt)
@@ -124,6 +131,9 @@ def adaptive(base_lr: float, *, momentum: float = 0.9,
         dt = _fdtype()
         leaves = jax.tree_util.tree_leaves(params)
         n = len(leaves)
+        if n == 0:
+            raise ValueError("adaptive() needs at least one parameter array: the params "
+                             "pytree passed to init() has no leaves")
         stats = cfg.init_stats(jnp, dt)
         count = jnp.zeros([], jnp.int32)
         lr, mom, lw, mw = _controls(stats, count, dt)
@@ -136,6 +146,10 @@ def adaptive(base_lr: float, *, momentum: float = 0.9,
     def update_fn(updates, state, params=None, *, value, **extra_args):
         del params, extra_args
         dt = _fdtype()
+        if jnp.shape(value) != ():
+            raise ValueError(
+                f"value must be a scalar loss, got an array of shape {jnp.shape(value)}: pass "
+                "the batch's mean loss (e.g. loss.mean()), not per-example losses")
         leaves, treedef = jax.tree_util.tree_flatten(updates)
         n = len(leaves)
         g = [jnp.asarray(x, dt) for x in leaves]
@@ -145,6 +159,10 @@ def adaptive(base_lr: float, *, momentum: float = 0.9,
                                     for x in jax.lax.optimization_barrier(leaves)]))
         finite = jnp.isfinite(norms)
         active = finite & ~state.frozen
+        if clip_norm is not None:  # optax.clip_by_global_norm over the finite leaves
+            clip_total = jnp.sqrt(jnp.sum(jnp.where(finite, jnp.square(norms), 0.0)))
+            keep = clip_total < clip_norm
+            g = [jnp.where(keep, x, (x / clip_total) * clip_norm) for x in g]
         lr, mu = state.lr, state.momentum
         trace = treedef.flatten_up_to(state.trace)
         new_trace, out, new_nu = [], [], []

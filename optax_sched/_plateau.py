@@ -52,8 +52,17 @@ def reduce_on_plateau(init_value: float, mode: str = "min", factor: float = 0.1,
     ``mode="max"`` and ``threshold_mode="abs"`` exist, and ``"rel_abs"`` is correct for
     negative metrics. Non-finite metrics are skipped (torch counts them as bad).
 
+    ``value`` must be one number (shape ``()``, or an array with one element): the mean
+    loss of the step, not per-example losses, which would turn the LR into a vector.
+
+    The state keeps its structure and dtypes across updates and ``init`` gives every leaf
+    its own buffer, so the state can go through ``jax.lax.scan`` and be donated
+    (``jax.jit(step, donate_argnums=...)``).
+
     Args:
-      init_value: initial learning rate.
+      init_value: initial learning rate, ``>= 0``. It may be a traced scalar (e.g. under
+        ``jax.vmap`` over learning rates) when the transform is built, initialised and
+        updated inside the same trace; it is then not validated.
       mode: ``"min"`` or ``"max"``.
       factor: multiplicative cut in ``(0, 1)``.
       patience: bad steps tolerated before a cut.
@@ -65,23 +74,41 @@ def reduce_on_plateau(init_value: float, mode: str = "min", factor: float = 0.1,
 
     Returns:
       An ``optax.GradientTransformationExtraArgs`` reading ``value=``.
+
+    Raises:
+      ValueError: for an argument out of range (naming it), and at trace time from
+        ``update`` when ``value`` is not a single number.
+      TypeError: for an argument of the wrong type, or a traced argument other than
+        ``init_value``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> import optax_sched
+      >>> tx = optax_sched.reduce_on_plateau(0.1, patience=0)
+      >>> params = {"w": jnp.ones(2)}
+      >>> state = tx.init(params)
+      >>> for loss in (1.0, 1.0, 1.0):
+      ...     _, state = tx.update({"w": jnp.ones(2)}, state, params, value=loss)
+      >>> round(float(optax_sched.current_lr(state)), 6)
+      0.001
     """
     rule = Plateau(mode, factor, patience, threshold, threshold_mode, cooldown, min_lr, eps)
-    init_value = v.check_float("init_value", init_value, lo=0.0)
+    init_value = v.check_lr("init_value", init_value)
 
     def init_fn(params):
         del params
         dt = jnp.asarray(0.0).dtype
-        zero = jnp.zeros([], jnp.int32)
+        # one fresh buffer per leaf: a shared zero could not be donated (jit donate_argnums)
         return ReduceOnPlateauState(jnp.asarray(init_value, dt), jnp.asarray(rule.worst, dt),
-                                    zero, zero, zero)
+                                    jnp.zeros([], jnp.int32), jnp.zeros([], jnp.int32),
+                                    jnp.zeros([], jnp.int32))
 
     def update_fn(updates, state, params=None, *, value, **extra_args):
         del params, extra_args
         dt = state.lr.dtype
+        metric = _scalar_metric(value, dt)
         new_updates = jax.tree_util.tree_map(
             lambda u: (-state.lr * u.astype(dt)).astype(u.dtype), updates)
-        metric = jnp.asarray(value, dt)
         best, bad, cd, lr, _ = rule.step(jnp, state.best, state.num_bad_epochs,
                                          state.cooldown_counter, state.lr, metric)
         return new_updates, ReduceOnPlateauState(lr.astype(dt), best.astype(dt),
@@ -89,6 +116,23 @@ def reduce_on_plateau(init_value: float, mode: str = "min", factor: float = 0.1,
                                                  optax.safe_increment(state.count))
 
     return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+
+
+def _scalar_metric(value, dtype):
+    """``value`` as a 0-d array of ``dtype``; ValueError (at trace time) unless one number."""
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        value = jnp.asarray(value)
+        shape = value.shape
+    size = 1
+    for n in shape:
+        size *= n
+    if size != 1:
+        raise ValueError(
+            f"reduce_on_plateau: value must be a scalar metric (the loss of this step), got "
+            f"an array of shape {tuple(shape)}; pass the mean loss, e.g. "
+            "value=jnp.mean(per_example_losses), not a per-example loss vector")
+    return jnp.reshape(jnp.asarray(value, dtype), ())
 
 
 register_reader(ReduceOnPlateauState, lambda s: s.lr, lambda s: None)

@@ -96,3 +96,60 @@ def test_flax_nnx_and_torch_train_identically_with_gracos_auto():
         scale = np.max(np.abs(torch_p))
         np.testing.assert_allclose(jax_p, torch_p, rtol=1e-4, atol=1e-4 * scale)
     assert_within(np.asarray(jax_lrs), np.asarray(torch_lrs), "stateful32", "LR sequences")
+
+
+def test_flax_and_torch_out_of_phase_with_clipping_give_each_tensor_the_same_lr():
+    """The examples' recipe: GraCos auto, out of phase in the "path" order, built-in clipping."""
+    x, y = _data()
+    steps = len(x) // BATCH
+    tmodel = _torch_model()
+    model = NnxMLP(nnx.Rngs(0))
+    model.fc1.kernel.set_value(jnp.asarray(tmodel[0].weight.detach().numpy().T))
+    model.fc1.bias.set_value(jnp.asarray(tmodel[0].bias.detach().numpy()))
+    model.fc2.kernel.set_value(jnp.asarray(tmodel[2].weight.detach().numpy().T))
+    model.fc2.bias.set_value(jnp.asarray(tmodel[2].bias.detach().numpy()))
+    kw = dict(initial_lr=0.5, final_lr=0.05, steps_per_epoch=steps, total_epochs=EPOCHS,
+              mode="auto")
+    tx = optax_sched.gracos(**kw, out_of_phase=True, leaf_order="path", clip_norm=0.25)
+    optimizer = nnx.Optimizer(model, tx, wrt=nnx.Param)
+
+    @nnx.jit
+    def train_step(model, optimizer, xb, yb):
+        def loss_fn(m):
+            return optax.softmax_cross_entropy_with_integer_labels(m(xb), yb).mean()
+
+        loss, grads = nnx.value_and_grad(loss_fn)(model)
+        optimizer.update(model, grads)
+        return loss
+
+    groups = torch_compat.per_tensor_param_groups(tmodel, order="path")
+    topt = torch.optim.SGD(groups, lr=0.1)
+    sched = torch_compat.GraCosOOP(topt, **kw, clip_norm=0.25)
+    pairing = {"fc1/bias": "0.bias", "fc1/kernel": "0.weight", "fc2/bias": "2.bias",
+               "fc2/kernel": "2.weight"}
+    jax_lrs, torch_lrs, clipped = [], [], 0
+    for epoch in range(EPOCHS):
+        for i in range(steps):
+            xb, yb = x[i * BATCH:(i + 1) * BATCH], y[i * BATCH:(i + 1) * BATCH]
+            lr = optax_sched.current_lr(optimizer.opt_state)
+            jax_lrs.append([float(lr[a][b]) for a, b in (n.split("/") for n in pairing)])
+            train_step(model, optimizer, jnp.asarray(xb), jnp.asarray(yb))
+
+            by_name = dict(zip((g["name"] for g in groups), sched.get_last_lr()))
+            torch_lrs.append([by_name[pairing[n]] for n in pairing])
+            loss = torch.nn.functional.cross_entropy(tmodel(torch.tensor(xb)), torch.tensor(yb))
+            topt.zero_grad()
+            loss.backward()
+            clipped += float(sched.update_gradient_norm()) > 0.25
+            topt.step()
+            sched.step()
+
+    assert clipped > 0  # the clip was active
+    jax_lrs, torch_lrs = np.asarray(jax_lrs).T, np.asarray(torch_lrs).T
+    assert_within(jax_lrs, torch_lrs, "stateful32", "per-tensor LRs")
+    assert np.mean(np.ptp(torch_lrs, axis=0) > 0.01) > 0.9  # the tensors really are out of phase
+    pairs = [(model.fc1.kernel.get_value(), tmodel[0].weight.detach().numpy().T),
+             (model.fc2.bias.get_value(), tmodel[2].bias.detach().numpy())]
+    for jax_p, torch_p in pairs:
+        scale = np.max(np.abs(torch_p))
+        np.testing.assert_allclose(np.asarray(jax_p), torch_p, rtol=1e-4, atol=1e-4 * scale)

@@ -98,8 +98,8 @@ class AdaptiveConfig:
     @staticmethod
     def init_stats(xp, dtype) -> AdaptiveStats:
         """All-zero statistics."""
-        z = xp.zeros((), dtype=dtype)
-        return AdaptiveStats(z, z, z, z, z, z, z)
+        # one array per field: a shared buffer could not be donated (jit donate_argnums)
+        return AdaptiveStats(*(xp.zeros((), dtype=dtype) for _ in AdaptiveStats._fields))
 
     def observe(self, xp, st: AdaptiveStats, loss, grad_norm) -> AdaptiveStats:
         """Folds in one update's loss and global gradient norm (non-finite values skipped)."""

@@ -8,12 +8,14 @@ are used on per-step quantities.
 
 from __future__ import annotations
 
+import re
+
 import dataclasses
 import math
 
 from sched_core import _validate as v
 
-__all__ = ["GraCos", "MODES"]
+__all__ = ["GraCos", "MODES", "natural_key", "path_order"]
 
 MODES = ("normal", "auto")
 _ALIASES = {"constant": "normal"}
@@ -175,3 +177,27 @@ class GraCos:
         f_new = xp.floor(f0 / (1.0 + cv) + 0.5)
         f_new = xp.minimum(xp.maximum(f_new, 1.0), float(f0))
         return xp.where(have, g, amp_ratio), xp.where(have, f_new, freq)
+
+
+def natural_key(name: str) -> tuple:
+    """Sort key of a parameter path: ``.`` and ``/`` separate parts, digit runs compare as
+    numbers (``"layers/10/w"`` after ``"layers/2/w"``; torch's ``"0.weight"`` and Flax's
+    ``"0/kernel"`` split alike)."""
+    out = []
+    for part in re.split(r"[./]", name):
+        for tok in re.findall(r"\d+|\D+", part):
+            out.append((0, int(tok), "") if tok.isdigit() else (1, 0, tok))
+        out.append((-1, 0, ""))  # part separator sorts before any token
+    return tuple(out)
+
+
+def path_order(names: list[str]) -> list[int]:
+    """Indices of ``names`` sorted by :func:`natural_key`: the out-of-phase order "path".
+
+    Both faces use it: ``gracos(..., out_of_phase=True, leaf_order="path")`` on the JAX side,
+    ``per_tensor_param_groups(model, order="path")`` on the torch side, so tensor ``i`` of the
+    sorted names gets phase ``2*pi*(i+1)/L`` in both frameworks.
+    """
+    if len(set(names)) != len(names):
+        raise ValueError(f"parameter paths must be unique, got {names}")
+    return sorted(range(len(names)), key=lambda i: natural_key(names[i]))

@@ -72,16 +72,33 @@ def check_int(name: str, value: Any, *, min_value: int | None = None,
     return value
 
 
+# Names that some factories accept as traced scalars (through :func:`check_lr`).
+_TRACEABLE = ("init_value", "base_lr", "max_lr", "eta_min", "min_lr", "swa_lr")
+
+
+def _traced_message(name: str, value: Any) -> str:
+    """The error for a traced value where a concrete number is needed; never claims that
+    ``name`` itself may be traced (it may not, here)."""
+    head = f"{name} must be a concrete number here, got a traced value {value!r}"
+    if name in _TRACEABLE:
+        return (f"{head}: this factory needs {name} on the host and cannot take a traced "
+                f"{name} (only factories that document it, such as the pure schedules, "
+                "accept one); pass a Python float, or build the object outside jit/vmap")
+    return (f"{head}: only LR-scale arguments ({', '.join(_TRACEABLE)}), and only where a "
+            f"factory documents it, may be traced under jit/vmap; pass {name} as a Python "
+            "number")
+
+
 def check_float(name: str, value: Any, *, lo: float | None = None, hi: float | None = None,
                 lo_open: bool = False, hi_open: bool = False) -> float:
     """Returns ``value`` as a finite ``float`` inside the given interval.
 
-    Concrete 0-d arrays are converted; traced values are refused (they cannot be
-    validated, and only LR-scale arguments may be traced, see :func:`check_lr`).
+    Concrete 0-d arrays are converted; traced values are refused with a TypeError (they
+    cannot be validated here; LR-scale arguments that may be traced go through
+    :func:`check_lr` instead).
     """
     if is_traced(value):
-        raise TypeError(f"{name} cannot be a traced value (only LR-scale arguments such as "
-                        f"init_value may be traced under jit/vmap), got {value!r}")
+        raise TypeError(_traced_message(name, value))
     if not _is_bool(value) and not isinstance(value, numbers.Real) \
             and getattr(value, "shape", None) == () and getattr(value, "dtype", None) is not None:
         value = float(value)

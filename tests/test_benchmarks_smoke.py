@@ -17,7 +17,13 @@ def test_benchmarks_run_at_tiny_size(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     data = json.loads(out.read_text())
     sections = {r["section"] for r in data["rows"]}
-    assert sections == {"jax", "torch", "scheduler.step", "whole schedule", "torch.compile"}
+    assert sections == {"jax", "torch", "clip (jax)", "clip (torch)", "scheduler.step",
+                        "whole schedule", "torch.compile"}
+    clip = [r for r in data["rows"] if r["section"].startswith("clip")]
+    assert {r["variant"] for r in clip} >= {"gracos auto + clip_norm",
+                                             "adaptive (adam) + clip_norm",
+                                             "GraCos auto (clip_norm)",
+                                             "AdaptiveScheduler (clip_norm)"}
     jax_rows = [r for r in data["rows"] if r["section"] == "jax"]
     assert all(r["compilations"] == 1 for r in jax_rows)
     by_name = {r["variant"]: r for r in jax_rows}

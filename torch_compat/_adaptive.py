@@ -119,7 +119,8 @@ class AdaptiveScheduler:
                  dynamic_weights: bool = True, freeze_threshold: float = 1e-4,
                  freeze_ema_beta: float = 0.9, min_steps_before_freeze: int = 100,
                  total_steps: int | None = None, *, freeze_mode: str = "mask",
-                 probe_every: int = 100, log_size: int = 10_000) -> None:
+                 probe_every: int = 100, log_size: int = 10_000,
+                 clip_norm: float | None = None) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer must be a torch.optim.Optimizer, got "
                             f"{type(optimizer).__name__}")
@@ -143,6 +144,8 @@ class AdaptiveScheduler:
         self.freeze_mode = v.check_choice("freeze_mode", freeze_mode, ("mask", "requires_grad"))
         self.probe_every = v.check_int("probe_every", probe_every, min_value=1)
         v.check_int("log_size", log_size, min_value=1)
+        self.clip_norm = (None if clip_norm is None
+                          else v.check_float("clip_norm", clip_norm, lo=0.0, lo_open=True))
         # a previous scheduler on this optimizer or model (e.g. before loading a checkpoint)
         # is superseded first: its hook goes and the requires_grad it turned off comes back,
         # so that this one starts clean and sees every trainable parameter
@@ -224,17 +227,31 @@ class AdaptiveScheduler:
             parts.append(torch.stack([_global(x) for x in out]).to(torch.float64))
             order += sel
         values = (torch.cat(parts) if len(parts) > 1 else parts[0]).tolist() if parts else []
-        self._pending = np.full(len(self.params), np.nan, dtype=_F64)
+        # A tensor without a gradient (unused this update) counts as a zero gradient, as its
+        # zeros do on the JAX face; only one frozen through requires_grad has no reading.
+        self._pending = np.where(self._no_reading(), np.nan, 0.0).astype(_F64)
         self._pending[order] = values
-        have = np.zeros(len(self.params), bool)
-        have[order] = True
+        have = ~np.isnan(self._pending) | np.isin(np.arange(len(self.params)), order)
         seen = self._pending[have]
-        # global norm over the gradients present (all of them in "mask" mode); any
-        # non-finite gradient makes it non-finite, and it is then skipped
+        # global norm over the tensors read (all of them in "mask" mode); any non-finite
+        # gradient makes it non-finite, and it is then skipped
         self._pending_global = (float(np.sqrt(np.sum(seen ** 2))) if seen.size else float("nan"))
+        if self.clip_norm is not None and order:
+            # torch's clip_grad_norm_ over the finite gradients, with the norms just read
+            finite = [i for i in order if np.isfinite(self._pending[i])]
+            total = float(np.sqrt(np.sum(self._pending[finite] ** 2))) if finite else 0.0
+            torch.nn.utils.clip_grads_with_norm_(
+                [self.params[i] for i in finite], self.clip_norm,
+                torch.tensor(total, dtype=torch.float64))
         for p, frozen, norm in zip(self.params, self.frozen, self._pending):
             if p.grad is not None and (frozen or not np.isfinite(norm)):
                 p.grad = None
+
+    def _no_reading(self) -> np.ndarray:
+        """Tensors whose missing gradient means "not computed" rather than "zero"."""
+        if self.freeze_mode == "requires_grad":
+            return np.asarray([not p.requires_grad for p in self.params], dtype=bool)
+        return np.zeros(len(self.params), dtype=bool)
 
     # ------------------------------------------------------------------ the seed's API
     def step(self, loss: Any) -> dict[str, Any]:

@@ -23,6 +23,8 @@ import torch
 from torch.optim import Optimizer
 
 from sched_core import GraCos as _Spec
+from sched_core import _validate as v
+from sched_core._gracos import path_order
 from sched_core._scalar import SCALAR
 from torch_compat._base import CoreLRScheduler
 
@@ -31,22 +33,49 @@ __all__ = ["GraCos", "GraCosOOP", "per_tensor_param_groups"]
 _F64 = np.float64
 
 
-def per_tensor_param_groups(model: torch.nn.Module, **group_options: Any) -> list[dict]:
-    """One param group per parameter tensor of ``model``, in registration order.
+def per_tensor_param_groups(model: torch.nn.Module, *, order: Any = "registration",
+                            **group_options: Any) -> list[dict]:
+    """One param group per trainable parameter tensor of ``model``.
 
     Pass the result to your optimizer's constructor for :class:`GraCosOOP`
     (``torch.optim.SGD(per_tensor_param_groups(model), lr=0.1)``); each group also gets
-    ``name`` (the parameter's qualified name) and any ``group_options``.
+    ``name`` (the parameter's qualified name) and any ``group_options``. Group ``i`` gets the
+    out-of-phase shift ``2*pi*(i+1)/L``.
+
+    Frozen tensors (``requires_grad=False``) get no group: they are not in the optimizer,
+    so they take no phase and do not count in ``L`` (as leaves outside an Optax optimizer's
+    ``wrt`` filter). Unfreezing one later means building the groups again.
 
     Args:
       model: the module whose ``named_parameters()`` define the groups.
+      order: ``"registration"`` (``named_parameters()`` order), ``"path"`` (names sorted
+        naturally, ``sched_core._gracos.path_order``: the order
+        ``optax_sched.gracos(..., leaf_order="path")`` gives a Flax model whose parameter
+        paths name the same tensors in the same order, e.g. ``0.weight`` / ``fc1/kernel``),
+        or an explicit list of every trainable parameter's name.
       **group_options: extra per-group options (e.g. ``weight_decay``).
 
     Returns:
       A list of param-group dicts.
+
+    Raises:
+      ValueError: an unknown ``order`` or a list that does not name every trainable
+        parameter exactly once.
     """
-    return [{"params": [p], "name": name, **group_options}
-            for name, p in model.named_parameters() if p.requires_grad]
+    named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    names = [name for name, _ in named]
+    if isinstance(order, str):
+        if order not in ("registration", "path"):
+            raise ValueError(f"order must be 'registration', 'path' or a list of parameter "
+                             f"names, got {order!r}")
+        idx = list(range(len(named))) if order == "registration" else path_order(names)
+    else:
+        wanted = list(order)
+        if sorted(wanted) != sorted(names):
+            raise ValueError(f"order must list every trainable parameter exactly once; got "
+                             f"{wanted}, the trainable parameters are {names}")
+        idx = [names.index(w) for w in wanted]
+    return [{"params": [named[i][1]], "name": named[i][0], **group_options} for i in idx]
 
 
 class GraCos(CoreLRScheduler):
@@ -62,6 +91,8 @@ class GraCos(CoreLRScheduler):
       warmup_epochs: linear warmup epochs.
       amplitude: amplitude factor ``>= 0``.
       frequency: oscillations per epoch (default ``round(sqrt(steps_per_epoch))``).
+      clip_norm: default of :meth:`update_gradient_norm`'s ``clip_norm``: clip the gradients
+        to this global norm, reusing the norm just computed (one pass).
       last_epoch: torch's resume index (use ``load_state_dict`` to resume mid-epoch).
 
     Auto mode needs ``scheduler.update_gradient_norm()`` after ``loss.backward()`` on every
@@ -77,7 +108,9 @@ class GraCos(CoreLRScheduler):
     def __init__(self, optimizer: Optimizer, initial_lr: float, final_lr: float,
                  steps_per_epoch: int, total_epochs: int, *, mode: str = "normal",
                  warmup_epochs: int = 0, amplitude: float = 1.0, frequency: int | None = None,
-                 last_epoch: int = -1) -> None:
+                 clip_norm: float | None = None, last_epoch: int = -1) -> None:
+        self.clip_norm = (None if clip_norm is None
+                          else v.check_float("clip_norm", clip_norm, lo=0.0, lo_open=True))
         spec = _Spec(initial_lr, final_lr, steps_per_epoch, total_epochs, mode=mode,
                      warmup_epochs=warmup_epochs, amplitude=amplitude, frequency=frequency)
         for name in self._hyperparams:
@@ -122,30 +155,48 @@ class GraCos(CoreLRScheduler):
 
     # ------------------------------------------------------------------ the seed's API
     @torch.no_grad()
-    def update_gradient_norm(self) -> torch.Tensor | None:
-        """Records this update's gradient statistic ``||g||_2 / sqrt(n_tensors)`` (auto mode).
+    def update_gradient_norm(self, clip_norm: float | None = None) -> torch.Tensor | None:
+        """Records this update's statistic ``||g||_2 / sqrt(L)`` (auto mode); clips if asked.
 
         Call after ``backward()`` (and after ``GradScaler.unscale_`` under AMP), before
-        ``optimizer.step()``. Uses ``torch.nn.utils.get_total_norm``, so DTensor/FSDP
-        gradients give the global norm. The norm is copied into a float64 buffer on the
-        gradients' device (one kernel beyond the norm itself; nothing goes to the host);
-        ``step()`` reads the epoch's values once, at the epoch boundary, and skips the
-        non-finite ones. Normal mode computes nothing and returns None.
+        ``optimizer.step()``. ``||g||_2`` is the raw norm (before clipping) from
+        ``torch.nn.utils.get_total_norm``, so DTensor/FSDP gradients give the global norm;
+        ``L`` counts every parameter tensor in the optimizer, those without a gradient
+        (unused this update) included, as zeros count on the JAX face. The norm is copied
+        into a float64 buffer on the gradients' device (one kernel; nothing goes to the
+        host); ``step()`` reads the epoch's values once, at the epoch boundary, and skips the
+        non-finite ones.
+
+        With ``clip_norm`` (or the constructor's), the gradients are then clipped to that
+        global norm with ``torch.nn.utils.clip_grads_with_norm_`` and the norm just computed
+        (equal to ``clip_grad_norm_``, one pass). Normal mode without clipping computes
+        nothing and returns None.
+
+        Args:
+          clip_norm: clip to this global norm (``> 0``); default the constructor's.
 
         Returns:
-          The global gradient norm ``||g||_2`` as a 0-d tensor on the gradients' device
-          (reuse it for clipping: ``torch.nn.utils.clip_grads_with_norm_``), or None.
+          The raw global gradient norm ``||g||_2`` as a 0-d tensor on the gradients' device,
+          or None (normal mode, no clipping).
         """
-        if self.mode != "auto":
+        if clip_norm is None:
+            clip_norm = self.clip_norm
+        elif not (isinstance(clip_norm, (int, float)) and clip_norm > 0):
+            raise ValueError(f"clip_norm must be a number > 0 or None, got {clip_norm!r}")
+        if self.mode != "auto" and clip_norm is None:
             return None
-        grads = [p.grad for g in self.optimizer.param_groups for p in g["params"]
-                 if p.grad is not None]
+        params = [p for g in self.optimizer.param_groups for p in g["params"]]
+        grads = [p.grad for p in params if p.grad is not None]
         if not grads:
             raise ValueError("update_gradient_norm() found no gradients: call it after "
                              "backward() and before optimizer.zero_grad()")
         total = torch.nn.utils.get_total_norm(grads, norm_type=2.0, error_if_nonfinite=False)
         if hasattr(total, "full_tensor"):  # DTensor (FSDP2): the global value, on device
             total = total.full_tensor()
+        if clip_norm is not None:
+            torch.nn.utils.clip_grads_with_norm_(params, float(clip_norm), total)
+        if self.mode != "auto":
+            return total
         buf, j = self._norms, len(self._norm_tensors)
         if buf is None or buf.device != total.device or j == buf.numel():
             # allocated once (one slot per update of an epoch); grown if called more often;
@@ -156,7 +207,7 @@ class GraCos(CoreLRScheduler):
                 new[:j].copy_(buf[:j])
             self._norms = buf = new
         buf[j].copy_(total)
-        self._norm_tensors.append(len(grads))
+        self._norm_tensors.append(len(params))
         return total
 
     def _epoch_statistics(self) -> tuple[float, float, float]:
