@@ -223,15 +223,19 @@ class AdaptiveScheduler:
         for dtype in {self.params[i].grad.dtype for i in idx}:
             sel = [i for i in idx if self.params[i].grad.dtype == dtype]
             acc = torch.float32 if dtype in (torch.float16, torch.bfloat16) else None
-            out = torch._foreach_norm([self.params[i].grad.detach() for i in sel], 2, dtype=acc)
+            grads = [self.params[i].grad.detach() for i in sel]
+            # dtype=None is not free: it takes a slower path than omitting the argument
+            out = (torch._foreach_norm(grads, 2) if acc is None
+                   else torch._foreach_norm(grads, 2, dtype=acc))
             parts.append(torch.stack([_global(x) for x in out]).to(torch.float64))
             order += sel
         values = (torch.cat(parts) if len(parts) > 1 else parts[0]).tolist() if parts else []
         # A tensor without a gradient (unused this update) counts as a zero gradient, as its
         # zeros do on the JAX face; only one frozen through requires_grad has no reading.
         self._pending = np.where(self._no_reading(), np.nan, 0.0).astype(_F64)
+        have = ~np.isnan(self._pending)
         self._pending[order] = values
-        have = ~np.isnan(self._pending) | np.isin(np.arange(len(self.params)), order)
+        have[order] = True
         seen = self._pending[have]
         # global norm over the tensors read (all of them in "mask" mode); any non-finite
         # gradient makes it non-finite, and it is then skipped
