@@ -14,12 +14,12 @@ from optax_sched._gracos import GraCosState
 from optax_sched._gracos import gracos
 from optax_sched._gracos import leaf_names
 from optax_sched._inject import InjectSchedulesState
-from optax_sched._plateau import ReduceOnPlateauState
-from optax_sched._plateau import reduce_on_plateau
 from optax_sched._inject import current_lr
 from optax_sched._inject import current_momentum
 from optax_sched._inject import inject_schedules
 from optax_sched._inject import register_reader
+from optax_sched._plateau import ReduceOnPlateauState
+from optax_sched._plateau import reduce_on_plateau
 from optax_sched._schedules import chained_scheduler
 from optax_sched._schedules import constant_lr
 from optax_sched._schedules import cosine_annealing_lr

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -11,8 +12,10 @@ import optax
 
 from optax_sched._inject import register_reader
 from sched_core import AdaptiveConfig
-from sched_core._adaptive import LR_RULES, MOMENTUM_RULES, AdaptiveStats
 from sched_core import _validate as v
+from sched_core._adaptive import LR_RULES
+from sched_core._adaptive import MOMENTUM_RULES
+from sched_core._adaptive import AdaptiveStats
 
 __all__ = ["AdaptiveState", "adaptive", "adaptive_snapshot"]
 
@@ -38,7 +41,7 @@ class AdaptiveState(NamedTuple):
       leaf_steps: Adam steps taken per leaf (frozen leaves do not advance).  # shape=(L,), int32
     """
 
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax
     lr: jax.Array
     momentum: jax.Array
     lr_weights: jax.Array

@@ -29,7 +29,8 @@ def from_name(name: str, **kwargs: Any):
     if entry.kind != "schedule":
         raise ValueError(f"{name} is a gradient transformation: use optax_sched.{name}(...)")
     kw = dict(kwargs)
-    mom_kw = {k: kw.pop(k) for k in ("base_momentum", "max_momentum") if k in kw}
+    mom_kw: dict[str, Any] = {k: kw.pop(k) for k in ("base_momentum", "max_momentum")
+                              if k in kw}
     if name == "lambda_lr":
         kw.setdefault("fn", catalog.demo_lambda)
     if name == "multiplicative_lr":
@@ -41,6 +42,6 @@ def from_name(name: str, **kwargs: Any):
         if mom_kw:
             raise TypeError(f"{name} schedules no momentum; got {sorted(mom_kw)}")
         return lr, None
-    m_kw = entry.momentum_demo(0, kw)
+    m_kw: dict[str, Any] = dict(entry.momentum_demo(0, kw)) if entry.momentum_demo else {}
     m_kw.update(mom_kw)
     return lr, getattr(optax_sched, entry.momentum)(**m_kw)

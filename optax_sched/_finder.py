@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from collections.abc import Iterable
 from typing import Any
 
 import jax
 import optax
 
 from optax_sched._schedules import range_finder
-from sched_core._finder import FinderConfig, LRFinderResult, Tracker, batch_stream, finish
+from sched_core._finder import FinderConfig
+from sched_core._finder import LRFinderResult
+from sched_core._finder import Tracker
+from sched_core._finder import batch_stream
+from sched_core._finder import finish
 
 __all__ = ["lr_finder"]
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -31,7 +32,7 @@ class GraCosState(NamedTuple):
       inner_state: state of the ``inner`` transformation.
     """
 
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax
     amp_ratio: jax.Array
     frequency: jax.Array
     stat_count: jax.Array

@@ -4,8 +4,11 @@ and reading the values the *next* update will use from any optimizer state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from typing import Any
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -17,7 +20,7 @@ import sched_core as core
 try:  # keeps the weak type; the public lax.convert_element_type always drops it
     from jax._src.lax.lax import _convert_element_type
 except ImportError:  # pragma: no cover - private API moved
-    _convert_element_type = None
+    _convert_element_type = None  # type: ignore[assignment]
 
 __all__ = ["InjectSchedulesState", "inject_schedules", "current_lr", "current_momentum",
            "register_reader"]
@@ -32,7 +35,7 @@ class InjectSchedulesState(NamedTuple):
       inner_state: state of the wrapped optimizer.
     """
 
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax
     hyperparams: dict[str, jax.Array]
     inner_state: optax.OptState
 
@@ -83,7 +86,7 @@ def _restore_dtype(new, old):
 def restore_dtypes(new_tree: Any, old_tree: Any) -> Any:
     """``new_tree`` with every array leaf cast to the dtype and weak type of the matching
     leaf of ``old_tree`` (unchanged if the two trees differ in structure)."""
-    if jax.tree_util.tree_structure(new_tree) != jax.tree_util.tree_structure(old_tree):
+    if jax.tree_util.tree_structure(new_tree) != jax.tree_util.tree_structure(old_tree):  # type: ignore[operator]
         return new_tree  # nothing sensible to restore leaf by leaf
     return jax.tree_util.tree_map(_restore_dtype, new_tree, old_tree)
 

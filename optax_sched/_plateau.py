@@ -30,7 +30,7 @@ class ReduceOnPlateauState(NamedTuple):
     best: jax.Array
     num_bad_epochs: jax.Array
     cooldown_counter: jax.Array
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax
 
 
 def reduce_on_plateau(init_value: float, mode: str = "min", factor: float = 0.1,

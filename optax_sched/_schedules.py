@@ -12,7 +12,8 @@ follows the parameters' dtype (bf16 params still get a float32 schedule).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -56,7 +57,7 @@ def from_core(spec: core.Schedule) -> Schedule:
     def schedule(count):
         return spec(jnp, _count(count), _float_dtype())
 
-    schedule.spec = spec  # the validated, host-side description (for tools/plots)
+    schedule.spec = spec  # type: ignore[attr-defined]  # host-side description (tools/plots)
     return schedule
 
 
@@ -404,7 +405,7 @@ def exponential_warmup(base_lr: float, warmup_steps: int, start_lr: float = 1e-7
 
 
 def cosine_warmup(base_lr: float, warmup_steps: int) -> Schedule:
-    r"""Half-cosine warmup: :math:`\eta_k = \eta\,\sin^2(\frac{\pi}{2}\frac{k+1}{W})` for :math:`k < W`.
+    r"""Half-cosine warmup: :math:`\eta\,\sin^2(\frac{\pi}{2}\frac{k+1}{W})` for :math:`k < W`.
 
     Args:
       base_lr: target learning rate.
@@ -532,7 +533,7 @@ def multiplicative_lr(init_value: float, fn: Callable[[Any], Any]) -> Schedule:
     def schedule(count):
         return spec(_JNP_LOOPS, _count(count), _float_dtype())
 
-    schedule.spec = spec
+    schedule.spec = spec  # type: ignore[attr-defined]
     return schedule
 
 
@@ -600,5 +601,5 @@ def chained_scheduler(schedules: Sequence[Schedule]) -> Schedule:
     def schedule(count):
         return chained(_JNP_LOOPS, _count(count), _float_dtype())
 
-    schedule.spec = chained
+    schedule.spec = chained  # type: ignore[attr-defined]
     return schedule

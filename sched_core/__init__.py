@@ -5,10 +5,11 @@ Every formula is written once here against an explicit array namespace ``xp``.
 numpy float64. See ``docs/math.md`` for the mathematics and conventions.
 """
 
+from sched_core import _validate as validate
 from sched_core._adaptive import AdaptiveConfig
+from sched_core._compose import SWALR
 from sched_core._compose import Chained
 from sched_core._compose import MultiplicativeLR
-from sched_core._compose import SWALR
 from sched_core._compose import Sequential
 from sched_core._compose import chain_step
 from sched_core._finder import LRFinderResult
@@ -39,7 +40,6 @@ from sched_core._schedules import Schedule
 from sched_core._schedules import StepLR
 from sched_core._schedules import WarmupWithDecay
 from sched_core._schedules import restart_table
-from sched_core import _validate as validate
 
 __all__ = (
     "AdaptiveConfig",

@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
+from typing import NamedTuple
 
 from sched_core import _validate as v
 
@@ -20,7 +21,7 @@ LR_RULES = ("trend", "variance", "grad_norm", "cyclical")
 MOMENTUM_RULES = ("relative", "inverse", "normalized")
 
 #: Fixed constants of the specification (docs/math.md, section 12).
-CONSTANTS = dict(
+CONSTANTS: dict[str, Any] = dict(
     loss_beta=0.9,  # EMA factor of the loss and of its squared deviation
     trend_scale=1e-2,  # relative loss-EMA change per update that saturates the trend rule
     trend_gain=0.5,  # trend multiplier in (1 - gain, 1 + gain)
@@ -137,7 +138,7 @@ class AdaptiveConfig:
         return allowed & (stay | start)
 
     # ------------------------------------------------------------------ controls
-    def _signals(self, xp, st, dtype):
+    def _signals(self, xp, st):
         c = CONSTANTS
         r = xp.where(st.loss_n >= 2, (st.loss_prev - st.loss_ema)
                      / (xp.abs(st.loss_prev) + 1e-12), 0.0)
@@ -179,7 +180,7 @@ class AdaptiveConfig:
           ``(lr, momentum, lr_weights, momentum_weights)``, weights as lists in rule order.
         """
         c = CONSTANTS
-        _, noise, trend = self._signals(xp, st, dtype)
+        _, noise, trend = self._signals(xp, st)
         f_trend = 1.0 + c["trend_gain"] * trend
         f_var = 1.0 / (1.0 + c["variance_gain"] * noise)
         have_ref = (st.grad_n > 0) & (st.grad_ref > 0)

@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
 from sched_core import _validate as v
 from sched_core._scalar import SCALAR
-from sched_core._schedules import CosineAnnealingLR, Schedule, _f, _lr, _set, _sin2
+from sched_core._schedules import CosineAnnealingLR
+from sched_core._schedules import Schedule
+from sched_core._schedules import _f
+from sched_core._schedules import _lr
+from sched_core._schedules import _set
+from sched_core._schedules import _sin2
 
 __all__ = ["Chained", "MultiplicativeLR", "SWALR", "Sequential", "chain_step"]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -94,7 +95,7 @@ class Tracker:
 
 
 def batch_stream(batches: Iterable[Any], num_steps: int, name: str = "batches"
-                 ) -> Iterator[Any]:
+                 ) -> Generator[Any, None, None]:
     """Yields up to ``num_steps`` batches from ``batches``, read lazily (never ``list()``-ed).
 
     An iterable that runs out is iterated again (a list, a ``DataLoader``: anything whose

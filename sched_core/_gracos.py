@@ -8,10 +8,10 @@ are used on per-step quantities.
 
 from __future__ import annotations
 
-import re
-
 import dataclasses
 import math
+import re
+from typing import cast
 
 from sched_core import _validate as v
 
@@ -101,7 +101,7 @@ class GraCos:
     @property
     def blend_steps(self) -> int:
         """Early-stage blending window: one oscillation period, ``ceil(S / F)`` updates."""
-        return -(-self.steps_per_epoch // self.frequency)
+        return -(-self.steps_per_epoch // cast(int, self.frequency))  # set in __post_init__
 
     # ------------------------------------------------------------------ the LR
     def lr(self, xp, k, amp_ratio, freq, dtype, shifts=0.0):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import math
 
-__all__ = ["SCALAR", "is_scalar_ns"]
+__all__ = ["SCALAR"]
 
 
 class _ScalarNamespace:
@@ -77,7 +77,3 @@ def _is_float(dtype) -> bool:
 
 SCALAR = _ScalarNamespace()
 
-
-def is_scalar_ns(xp) -> bool:
-    """True for :data:`SCALAR`."""
-    return getattr(xp, "is_scalar", False)

@@ -16,8 +16,11 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
+from typing import ClassVar
+from typing import cast
 
 import numpy as np
 
@@ -187,11 +190,11 @@ class Schedule:
         """
         return 1.0
 
-    def scaled(self, ratio: float) -> "Schedule":
+    def scaled(self, ratio: float) -> Schedule:
         """The same schedule with every LR-scale argument multiplied by ``ratio``."""
         if not self.scale_args:
             return self
-        return dataclasses.replace(
+        return dataclasses.replace(  # type: ignore[type-var]  # subclasses are dataclasses
             self, **{a: getattr(self, a) * ratio for a in self.scale_args})
 
 
@@ -451,6 +454,9 @@ class CosineAnnealingWarmRestarts(Schedule):
     decay: float = 1.0
     warmup_steps: int = 0
     scale_args = ("init_value",)
+    # host tables set in __post_init__ (ClassVar: not dataclass fields)
+    _starts: ClassVar[tuple[int, ...] | None]
+    _lengths: ClassVar[tuple[int, ...] | None]
 
     def __post_init__(self):
         _set(self, "init_value", _lr("init_value", self.init_value))
@@ -479,7 +485,7 @@ class CosineAnnealingWarmRestarts(Schedule):
         """``(start, length)`` of cycle ``c`` (host integers)."""
         if self._starts is None:
             return c * self.T_0, self.T_0
-        return self._starts[c], self._lengths[c]
+        return self._starts[c], cast(tuple[int, ...], self._lengths)[c]
 
     def __call__(self, xp, k, dtype):
         c, tau, length = self.position(xp, k)
@@ -551,7 +557,8 @@ def _check_one_cycle(obj):
     v.check_choice("anneal_strategy", obj.anneal_strategy, ("cos", "linear"))
     _set(obj, "three_phase", v.check_bool("three_phase", obj.three_phase))
     if obj.three_phase and obj.pct_start > 0.5:
-        raise ValueError(f"pct_start must be in (0, 0.5] when three_phase=True, got {obj.pct_start}")
+        raise ValueError(
+            f"pct_start must be in (0, 0.5] when three_phase=True, got {obj.pct_start}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -132,7 +132,8 @@ def check_milestones(name: str, value: Any, *, strict: bool = True, sort: bool =
     ``strict=False`` allows repeats (MultiStepLR applies gamma once per repeat).
     ``sort=True`` accepts any iterable (a set, a generator) and sorts it first.
     """
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) and not hasattr(value, "__iter__"):
+    if isinstance(value, (str, bytes)) or (not isinstance(value, Sequence)
+                                           and not hasattr(value, "__iter__")):
         raise TypeError(f"{name} must be a sequence of integers, got {value!r}")
     items = list(value)
     if not items and not allow_empty:

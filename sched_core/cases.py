@@ -119,7 +119,7 @@ CASES: tuple[Case, ...] = (
     _c("exponential-slow", "exponential_lr", dict(init_value=2.0, gamma=0.999), 300),
     _c("constant-default", "constant_lr", dict(init_value=0.1), 10),
     # torch's recursive ConstantLR divides by factor at step total_iters (ZeroDivisionError):
-    # the built-in comparison stops before it; tests/test_torch_differences.py pins the crash.
+    # the built-in comparison stops before it; tests/test_torch_compat.py pins the crash.
     _c("constant-zero", "constant_lr", dict(init_value=1.0, factor=0.0, total_iters=3), 8,
        builtin_steps=3),
     _c("constant-one-iter", "constant_lr", dict(init_value=0.2, factor=0.5, total_iters=1), 4),

@@ -185,9 +185,11 @@ def cmd_plot(args, extra) -> int:
 
 def cmd_parity(args) -> int:
     """Runs every registered case in both frameworks and prints a table."""
-    from sched_tools._parity import builtin_available, run_optax, run_torch
     from sched_core.cases import CASES
     from sched_core.tolerances import max_violation
+    from sched_tools._parity import builtin_available
+    from sched_tools._parity import run_optax
+    from sched_tools._parity import run_torch
 
     t0 = time.perf_counter()
     failures = 0

@@ -6,10 +6,15 @@ torch is imported lazily inside the functions: ``import optax_sched`` never need
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
-from sched_core.cases import FAMILIES, LAMBDAS, Case, group_kwargs, torch_kwargs
+from sched_core.cases import FAMILIES
+from sched_core.cases import LAMBDAS
+from sched_core.cases import Case
+from sched_core.cases import group_kwargs
+from sched_core.cases import torch_kwargs
 
 __all__ = ["has_momentum", "builtin_available", "optax_kwargs", "run_optax",
            "make_torch_scheduler", "run_torch"]
@@ -54,11 +59,12 @@ def run_optax(case: Case, x64: bool = False, steps: int | None = None):
         k = jnp.arange(n, dtype=jnp.int32)
         for factor in case.group_factors:
             kw = optax_kwargs(case, factor)
+            mom_s: Any
             if case.schedule == "one_cycle_policy":
                 lr_s, mom_s = optax_sched.one_cycle_policy(**kw)
             else:
                 lr_s = getattr(optax_sched, case.schedule)(**kw)
-                mom_s = (getattr(optax_sched, fam.momentum)(**case.momentum)
+                mom_s = (getattr(optax_sched, str(fam.momentum))(**case.momentum)
                          if case.momentum is not None else None)
             lrs.append(np.asarray(jax.jit(jax.vmap(lr_s))(k), dtype=np.float64))
             if mom_s is not None:
@@ -80,6 +86,7 @@ def make_torch_scheduler(case: Case, builtin: bool = False, optimizer: str = "sg
         kw["cycle_momentum"] = False
     params = [torch.nn.Parameter(torch.zeros(2)) for _ in group_lrs]
     groups = [{"params": [p], "lr": lr} for p, lr in zip(params, group_lrs)]
+    opt: torch.optim.Optimizer
     if optimizer == "sgd":
         opt = torch.optim.SGD(groups, lr=0.1, momentum=0.9)
     elif optimizer == "adam":

@@ -4,16 +4,17 @@ Same formulas as ``optax_sched`` (both evaluate ``sched_core``), so PyTorch and 
 code get identical LR and momentum sequences. Importing this package never imports jax.
 """
 
+from torch_compat._adaptive import AdaptiveScheduler
 from torch_compat._base import CoreLRScheduler
-from torch_compat._by_name import from_name
 from torch_compat._base import read_momentum
 from torch_compat._base import write_momentum
-from torch_compat._adaptive import AdaptiveScheduler
+from torch_compat._by_name import from_name
 from torch_compat._finder import LRFinder
 from torch_compat._gracos import GraCos
 from torch_compat._gracos import GraCosOOP
 from torch_compat._gracos import per_tensor_param_groups
 from torch_compat._plateau import ReduceLROnPlateau
+from torch_compat._schedulers import SWALR
 from torch_compat._schedulers import ChainedScheduler
 from torch_compat._schedulers import ConstantLR
 from torch_compat._schedulers import CosineAnnealingLR
@@ -28,14 +29,13 @@ from torch_compat._schedulers import LambdaScheduler
 from torch_compat._schedulers import LinearLR
 from torch_compat._schedulers import LinearWarmup
 from torch_compat._schedulers import ListScheduler
-from torch_compat._schedulers import MultiStepLR
 from torch_compat._schedulers import MultiplicativeLR
+from torch_compat._schedulers import MultiStepLR
 from torch_compat._schedulers import OneCycleLR
 from torch_compat._schedulers import OneCyclePolicy
 from torch_compat._schedulers import PolynomialLR
 from torch_compat._schedulers import RangeFinder
 from torch_compat._schedulers import SequentialLR
-from torch_compat._schedulers import SWALR
 from torch_compat._schedulers import StepLR
 from torch_compat._schedulers import WarmupWithDecay
 

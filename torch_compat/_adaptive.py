@@ -19,7 +19,9 @@ import dataclasses
 import warnings
 import weakref
 from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
+from typing import cast
 
 import numpy as np
 import torch
@@ -27,8 +29,12 @@ from torch.optim import Optimizer
 
 from sched_core import AdaptiveConfig
 from sched_core import _validate as v
-from sched_core._adaptive import LR_RULES, MOMENTUM_RULES, AdaptiveStats
-from torch_compat._base import has_momentum, read_momentum, write_momentum
+from sched_core._adaptive import LR_RULES
+from sched_core._adaptive import MOMENTUM_RULES
+from sched_core._adaptive import AdaptiveStats
+from torch_compat._base import has_momentum
+from torch_compat._base import read_momentum
+from torch_compat._base import write_momentum
 
 __all__ = ["AdaptiveScheduler"]
 
@@ -43,7 +49,7 @@ class _Release:
     sets ``requires_grad=True`` again where the scheduler had turned it off. It holds no
     reference to the scheduler, so it can run as the scheduler's finalizer."""
 
-    def __init__(self, handle, params: list[torch.Tensor], off: np.ndarray) -> None:
+    def __init__(self, handle, params: Sequence[torch.Tensor], off: np.ndarray) -> None:
         self.handle, self.params, self.off = handle, params, off
 
     def restore_requires_grad(self) -> None:
@@ -220,10 +226,11 @@ class AdaptiveScheduler:
         # get_total_norm does; the statistics are then accumulated in float64 on the host
         idx = [i for i, p in enumerate(self.params) if p.grad is not None]
         parts, order = [], []  # a few device ops per gradient dtype, not one per tensor
-        for dtype in {self.params[i].grad.dtype for i in idx}:
-            sel = [i for i in idx if self.params[i].grad.dtype == dtype]
+        present = {i: cast(torch.Tensor, self.params[i].grad) for i in idx}
+        for dtype in {g.dtype for g in present.values()}:
+            sel = [i for i in idx if present[i].dtype == dtype]
             acc = torch.float32 if dtype in (torch.float16, torch.bfloat16) else None
-            grads = [self.params[i].grad.detach() for i in sel]
+            grads = [present[i].detach() for i in sel]
             # dtype=None is not free: it takes a slower path than omitting the argument
             out = (torch._foreach_norm(grads, 2) if acc is None
                    else torch._foreach_norm(grads, 2, dtype=acc))

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 from torch import Tensor
 from torch.optim import Optimizer
-from torch.optim.lr_scheduler import LRScheduler, _warn_get_lr_called_within_step
+from torch.optim.lr_scheduler import LRScheduler
+from torch.optim.lr_scheduler import _warn_get_lr_called_within_step
 
 import sched_core as core
 from sched_core._scalar import SCALAR
@@ -194,7 +195,7 @@ class CoreLRScheduler(LRScheduler):
             return float(lr.item())
         return float(lr)
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[Any]:
         """The LR of every group for ``self.last_epoch`` (torch's hook; use ``get_last_lr``).
 
         Chainable classes apply torch's composition rule to the LR found in each group;
@@ -229,7 +230,7 @@ class CoreLRScheduler(LRScheduler):
         """The LR this schedule's own base corresponds to at construction (``initial_lr``)."""
         return _to_float(group.get("initial_lr", cur))
 
-    def _get_closed_form_lr(self) -> list[float]:
+    def _get_closed_form_lr(self) -> list[Any]:
         """Closed-form LR for ``self.last_epoch`` (used by the deprecated ``step(epoch)``)."""
         self._sync_groups()
         for state in self._chain:

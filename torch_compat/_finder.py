@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from collections.abc import Iterable
 from typing import Any
 
 import torch
 
-from sched_core._finder import FinderConfig, LRFinderResult, Tracker, batch_stream, finish
+from sched_core._finder import FinderConfig
+from sched_core._finder import LRFinderResult
+from sched_core._finder import Tracker
+from sched_core._finder import batch_stream
+from sched_core._finder import finish
 from torch_compat._schedulers import RangeFinder
 
 __all__ = ["LRFinder"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import warnings
 from typing import Any
+from typing import cast
 
 import numpy as np
 import torch
@@ -104,6 +105,16 @@ class GraCos(CoreLRScheduler):
                     "warmup_epochs", "amplitude", "frequency")
     _out_of_phase = False
     _per_group_specs = False
+    # set from the validated spec in __init__ (the names in _hyperparams)
+    initial_lr: float
+    final_lr: float
+    steps_per_epoch: int
+    total_epochs: int
+    mode: str
+    warmup_epochs: int
+    amplitude: float
+    frequency: int
+    current_frequency: int
 
     def __init__(self, optimizer: Optimizer, initial_lr: float, final_lr: float,
                  steps_per_epoch: int, total_epochs: int, *, mode: str = "normal",
@@ -117,7 +128,7 @@ class GraCos(CoreLRScheduler):
             setattr(self, name, getattr(spec, name))
         self._spec = spec
         self.amp_ratio = 1.0
-        self.current_frequency = spec.frequency
+        self.current_frequency = int(cast(int, spec.frequency))
         # auto mode: this epoch's gradient norms (float64, on the gradients' device) and the
         # number of gradient tensors behind each (host ints)
         self._norms: torch.Tensor | None = None
@@ -203,7 +214,7 @@ class GraCos(CoreLRScheduler):
             # moved if the gradients' device changed (e.g. after loading a CPU checkpoint)
             size = max(self.steps_per_epoch, 2 * j)
             new = torch.empty(size, dtype=torch.float64, device=total.device)
-            if j:
+            if j and buf is not None:
                 new[:j].copy_(buf[:j])
             self._norms = buf = new
         buf[j].copy_(total)
@@ -215,7 +226,8 @@ class GraCos(CoreLRScheduler):
         j = len(self._norm_tensors)
         if j == 0:
             return 0.0, 0.0, 0.0
-        norms = np.asarray(self._norms[:j].tolist(), dtype=_F64)  # the one host read
+        buf = cast(torch.Tensor, self._norms)  # j > 0: allocated by update_gradient_norm
+        norms = np.asarray(buf[:j].tolist(), dtype=_F64)  # the one host read
         g = norms / np.sqrt(np.asarray(self._norm_tensors, dtype=_F64))
         g = g[np.isfinite(g)]
         if g.size == 0:
@@ -279,7 +291,7 @@ class GraCos(CoreLRScheduler):
         state["amp_ratio"] = self.amp_ratio
         state["current_frequency"] = self.current_frequency
         j = len(self._norm_tensors)
-        state["epoch_grad_norms"] = self._norms[:j].tolist() if j else []
+        state["epoch_grad_norms"] = cast(torch.Tensor, self._norms)[:j].tolist() if j else []
         state["epoch_grad_tensors"] = list(self._norm_tensors)
         return state
 

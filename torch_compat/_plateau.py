@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 from torch.optim import Optimizer
+from torch.optim.lr_scheduler import EPOCH_DEPRECATION_WARNING
 from torch.optim.lr_scheduler import ReduceLROnPlateau as _TorchPlateau
-from torch.optim.lr_scheduler import EPOCH_DEPRECATION_WARNING, _param_groups_val_list
+from torch.optim.lr_scheduler import _param_groups_val_list
 from torch.optim.lr_scheduler import _update_param_group_val
 
 from sched_core import Plateau
@@ -51,7 +52,8 @@ class ReduceLROnPlateau(_TorchPlateau):
         for m in mins:  # validates every argument before touching anything
             Plateau(mode, factor, patience, threshold, threshold_mode, cooldown, m, eps)
         # torch's own init, with a threshold mode it knows; ours is restored right after.
-        super().__init__(optimizer, mode=mode, factor=factor, patience=patience,
+        super().__init__(optimizer, mode=mode, factor=factor,  # type: ignore[arg-type]
+                         patience=patience,
                          threshold=threshold, threshold_mode="rel", cooldown=cooldown,
                          min_lr=mins if isinstance(min_lr, (list, tuple)) else mins[0], eps=eps)
         self.threshold_mode = threshold_mode
@@ -75,7 +77,6 @@ class ReduceLROnPlateau(_TorchPlateau):
         else:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self.last_epoch = epoch
-        groups = self.optimizer.param_groups
         if math.isfinite(current):
             rule = self._plateau()
             best, bad, cd, _, reduced = rule.step(

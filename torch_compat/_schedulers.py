@@ -11,34 +11,42 @@ import bisect
 import functools
 import math
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
+from typing import cast
 
 import numpy as np
-import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ChainedScheduler as _TorchChained
 from torch.optim.lr_scheduler import SequentialLR as _TorchSequential
-from torch.optim.lr_scheduler import _param_groups_val_list, _update_param_group_val
+from torch.optim.lr_scheduler import _param_groups_val_list
+from torch.optim.lr_scheduler import _update_param_group_val
 from torch.optim.lr_scheduler import _warn_get_lr_called_within_step
 
 import sched_core as core
 from sched_core import _validate as v
 from sched_core._scalar import SCALAR
-from torch_compat._base import CoreLRScheduler, _to_float, has_momentum, per_group, read_momentum
+from torch_compat._base import CoreLRScheduler
+from torch_compat._base import _to_float
+from torch_compat._base import has_momentum
+from torch_compat._base import per_group
+from torch_compat._base import read_momentum
 
 __all__ = [
     "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR",
     "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "OneCycleLR", "CyclicLR", "LambdaLR",
-    "SequentialLR", "ChainedScheduler", "MultiplicativeLR", "SWALR", "LinearWarmup", "ExponentialWarmup", "CosineWarmup", "WarmupWithDecay",
-    "ExponentialCyclicLR", "ListScheduler", "LambdaScheduler", "RangeFinder", "OneCyclePolicy",
+    "SequentialLR", "ChainedScheduler", "MultiplicativeLR", "SWALR", "LinearWarmup",
+    "ExponentialWarmup", "CosineWarmup", "WarmupWithDecay", "ExponentialCyclicLR",
+    "ListScheduler", "LambdaScheduler", "RangeFinder", "OneCyclePolicy",
 ]
 
 
 class _BaseLRScaled(CoreLRScheduler):
     """Schedules scaled by each group's ``initial_lr`` (torch's ``base_lrs``)."""
 
-    _core: type[core.Schedule]
+    _core: Any  # a sched_core schedule class taking (base, **hyperparameters)
 
     def _kwargs(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._hyperparams}
@@ -155,6 +163,11 @@ class CosineAnnealingWarmRestarts(_BaseLRScaled):
 
     _core = core.CosineAnnealingWarmRestarts
     _hyperparams = ("T_0", "T_mult", "eta_min", "decay", "warmup_steps")
+    T_mult: float
+    eta_min: float
+    decay: float
+    warmup_steps: int
+    _lr_specs: list[Any]  # sched_core.CosineAnnealingWarmRestarts, one per group
 
     def __init__(self, optimizer: Optimizer, T_0: int, T_mult: float = 1,  # noqa: N803
                  eta_min: float = 0.0, last_epoch: int = -1, decay: float = 1.0,
@@ -169,7 +182,7 @@ class CosineAnnealingWarmRestarts(_BaseLRScaled):
         _init(self, optimizer, last_epoch, T_0=T_0, T_mult=T_mult, eta_min=eta_min, decay=decay,
               warmup_steps=warmup_steps)
 
-    def step(self, epoch: float | None = None) -> None:  # type: ignore[override]
+    def step(self, epoch: float | None = None) -> None:
         """Advances one update, or moves to ``epoch`` (int or float, as in torch).
 
         Like torch's, an explicit epoch is supported here (no deprecation warning):
@@ -212,7 +225,7 @@ class CosineAnnealingWarmRestarts(_BaseLRScaled):
         return [float(spec.at(SCALAR, self._cycle, self.T_cur, self.T_i, self.last_epoch, float))
                 for spec in self._lr_specs]
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[Any]:
         """The LR of every group at the current ``T_cur`` / ``T_i`` (torch's hook)."""
         _warn_get_lr_called_within_step(self)
         return self._values_at_state()
@@ -360,7 +373,7 @@ class CyclicLR(CoreLRScheduler):
         super().__init__(optimizer, last_epoch)
         self.base_lrs = list(self.base_lrs_arg)
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[Any]:
         """The closed form; at construction, torch's quirk: the groups' ``initial_lr``.
 
         torch's CyclicLR evaluates its first value before replacing ``base_lrs`` by
@@ -471,7 +484,7 @@ class MultiplicativeLR(CoreLRScheduler):
         if self._is_initial:
             return _param_groups_val_list(self.optimizer, "lr")
         k = self.last_epoch
-        return [group["lr"] * spec.factor(k)
+        return [group["lr"] * cast(core.MultiplicativeLR, spec).factor(k)
                 for group, spec in zip(self.optimizer.param_groups, self._lr_specs, strict=True)]
 
     _get_closed_form_lr = get_lr  # torch has no closed form: step(epoch) multiplies once
@@ -525,7 +538,7 @@ class SWALR(CoreLRScheduler):
     def _spec_for_base(self, base: float) -> core.Schedule:
         return core.SWALR(base, self.swa_lrs[0], self.anneal_epochs, self.anneal_strategy)
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[Any]:
         """torch's SWALR step, indexed by the number of ``step()`` calls."""
         saved = self.last_epoch
         self.last_epoch = self._step_count - 1
@@ -599,7 +612,7 @@ class ChainedScheduler(_TorchChained):
         """Closed-form LR of every group for update ``step`` (members' factors multiplied)."""
         out = []
         for g in range(len(self.optimizer.param_groups)):
-            specs = [s._lr_specs[g] for s in self._schedulers]
+            specs = [cast(Any, s)._lr_specs[g] for s in self._schedulers]
             out.append(float(core.Chained(specs)(SCALAR, int(step), float)))
         return out
 
