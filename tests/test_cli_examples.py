@@ -15,9 +15,30 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def _cli(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "optax_sched", *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT)
+def _cli(*args):
+    """Runs the ``optax-sched`` command in this process (``main(argv)``, as the console
+    script does), capturing its output and exit status like a subprocess would."""
+    import contextlib
+    import io
+    import types
+
+    from sched_tools._cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as e:  # argparse's usage errors
+            code = e.code if isinstance(e.code, int) else 1
+    return types.SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
+
+
+def test_the_command_runs_as_a_program():
+    """One real process: ``python -m optax_sched`` (the console script's entry point)."""
+    proc = subprocess.run([sys.executable, "-m", "optax_sched", "list"], capture_output=True,
+                          text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "one_cycle_lr(" in proc.stdout
 
 
 def _png_ok(path: pathlib.Path):
