@@ -113,9 +113,49 @@ def _median_interleaved(fns: dict, reps: int, iters: int) -> dict:
 
 
 # ------------------------------------------------------------------ 1. JAX
-def bench_jax(cfg):
+def _jax_runner(tx, needs_value, params, grads, warm_steps=1):
+    """A timed runner of one jitted, donated ``params, state = step(params, state, grads)``.
+
+    Returns ``(run, info)``: ``run(iters)`` advances the step ``iters`` times; ``info`` has
+    the executed XLA ``kernels``, the compile seconds and the compilations seen over
+    ``warm_steps`` steps (3 epochs in the main section).
+    """
     import jax
     import jax.numpy as jnp
+    import optax
+
+    traces = []
+
+    def step(p, s, g):
+        traces.append(1)
+        kw = {"value": jnp.float32(1.0)} if needs_value else {}
+        u, s = tx.update(g, s, p, **kw)
+        return optax.apply_updates(p, u), s
+
+    jstep = jax.jit(step, donate_argnums=(0, 1))
+    p = jax.tree_util.tree_map(jnp.copy, params)
+    s = tx.init(p)  # every transform's init is donation-safe
+    t0 = time.perf_counter()
+    kernels = _hlo_kernels(jstep.lower(p, s, grads).compile())
+    compile_s = time.perf_counter() - t0
+    p, s = jax.block_until_ready(jstep(p, s, grads))
+    for _ in range(warm_steps - 1):
+        p, s = jstep(p, s, grads)
+    jax.block_until_ready(p)
+    box = {"p": p, "s": s}
+
+    def run(iters):
+        p, s = box["p"], box["s"]
+        for _ in range(iters):
+            p, s = jstep(p, s, grads)
+        jax.block_until_ready(p)
+        box["p"], box["s"] = p, s
+
+    return run, dict(kernels=kernels, compile_s=compile_s, compilations=len(traces))
+
+
+def bench_jax(cfg):
+    import jax
     import optax
 
     import optax_sched
@@ -149,36 +189,10 @@ def bench_jax(cfg):
         }
         runners, compiles, compile_s, kernels = {}, {}, {}, {}
         for name, (tx, needs_value) in variants.items():
-            traces = []
-
-            def step(p, s, g, tx=tx, needs_value=needs_value, traces=traces):
-                traces.append(1)
-                kw = {"value": jnp.float32(1.0)} if needs_value else {}
-                u, s = tx.update(g, s, p, **kw)
-                return optax.apply_updates(p, u), s
-
-            jstep = jax.jit(step, donate_argnums=(0, 1))
-            p = jax.tree_util.tree_map(jnp.copy, params)
-            # distinct buffers, so the whole state can be donated
-            s = jax.tree_util.tree_map(lambda x: jnp.array(x, copy=True), tx.init(p))
-            t0 = time.perf_counter()
-            kernels[name] = _hlo_kernels(jstep.lower(p, s, grads).compile())
-            compile_s[name] = time.perf_counter() - t0
-            p, s = jax.block_until_ready(jstep(p, s, grads))
-            for _ in range(steps - 1):  # 3 epochs: count compilations
-                p, s = jstep(p, s, grads)
-            jax.block_until_ready(p)
-            compiles[name] = len(traces)
-            box = {"p": p, "s": s}
-
-            def run(iters, jstep=jstep, box=box):
-                p, s = box["p"], box["s"]
-                for _ in range(iters):
-                    p, s = jstep(p, s, grads)
-                jax.block_until_ready(p)
-                box["p"], box["s"] = p, s
-
+            run, info = _jax_runner(tx, needs_value, params, grads, warm_steps=steps)
             runners[name] = run
+            kernels[name], compile_s[name] = info["kernels"], info["compile_s"]
+            compiles[name] = info["compilations"]
         med = _median_interleaved(runners, cfg["reps"], _iters(cfg, total))
         base = med["adam(cosine) [baseline]"]
         for name in variants:
@@ -288,7 +302,6 @@ def bench_clip(cfg):
     clips with the norm it records) and ``AdaptiveScheduler(clip_norm=1)``.
     """
     import jax
-    import jax.numpy as jnp
     import optax
     import torch
 
@@ -315,26 +328,8 @@ def bench_clip(cfg):
             "adaptive (adam) + clip_norm": (optax_sched.adaptive(
                 1e-3, base_optimizer="adam", clip_norm=1.0), True),
         }
-        runners = {}
-        for name, (tx, needs_value) in variants.items():
-            def step(p, s, g, tx=tx, needs_value=needs_value):
-                kw = {"value": jnp.float32(1.0)} if needs_value else {}
-                u, s = tx.update(g, s, p, **kw)
-                return optax.apply_updates(p, u), s
-
-            jstep = jax.jit(step, donate_argnums=(0, 1))
-            p = jax.tree_util.tree_map(jnp.copy, params)
-            box = {"p": p, "s": tx.init(p)}
-            box["p"], box["s"] = jax.block_until_ready(jstep(box["p"], box["s"], grads))
-
-            def run(iters, jstep=jstep, box=box):
-                p, s = box["p"], box["s"]
-                for _ in range(iters):
-                    p, s = jstep(p, s, grads)
-                jax.block_until_ready(p)
-                box["p"], box["s"] = p, s
-
-            runners[name] = run
+        runners = {name: _jax_runner(tx, needs_value, params, grads)[0]
+                   for name, (tx, needs_value) in variants.items()}
         med = _median_interleaved(runners, cfg["reps"], _iters(cfg, total))
         for name in variants:
             out.append(dict(section="clip (jax)", params=per * n, variant=name,

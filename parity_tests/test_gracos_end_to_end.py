@@ -40,16 +40,22 @@ def _torch_model():
                                torch.nn.Linear(HIDDEN, 10))
 
 
-def test_flax_nnx_and_torch_train_identically_with_gracos_auto():
-    x, y = _data()
-    steps = len(x) // BATCH
+def _paired_models():
+    """The NNX MLP with the torch model's initial weights (explicit leaf pairing: torch
+    (out, in) weights are NNX (in, out) kernels)."""
     tmodel = _torch_model()
-    # explicit leaf pairing: torch (out, in) weights are NNX (in, out) kernels
     model = NnxMLP(nnx.Rngs(0))
     model.fc1.kernel.set_value(jnp.asarray(tmodel[0].weight.detach().numpy().T))
     model.fc1.bias.set_value(jnp.asarray(tmodel[0].bias.detach().numpy()))
     model.fc2.kernel.set_value(jnp.asarray(tmodel[2].weight.detach().numpy().T))
     model.fc2.bias.set_value(jnp.asarray(tmodel[2].bias.detach().numpy()))
+    return model, tmodel
+
+
+def test_flax_nnx_and_torch_train_identically_with_gracos_auto():
+    x, y = _data()
+    steps = len(x) // BATCH
+    model, tmodel = _paired_models()
 
     tx = optax_sched.gracos(0.2, 0.02, steps, EPOCHS, mode="auto")
     optimizer = nnx.Optimizer(model, tx, wrt=nnx.Param)
@@ -102,12 +108,7 @@ def test_flax_and_torch_out_of_phase_with_clipping_give_each_tensor_the_same_lr(
     """The examples' recipe: GraCos auto, out of phase in the "path" order, built-in clipping."""
     x, y = _data()
     steps = len(x) // BATCH
-    tmodel = _torch_model()
-    model = NnxMLP(nnx.Rngs(0))
-    model.fc1.kernel.set_value(jnp.asarray(tmodel[0].weight.detach().numpy().T))
-    model.fc1.bias.set_value(jnp.asarray(tmodel[0].bias.detach().numpy()))
-    model.fc2.kernel.set_value(jnp.asarray(tmodel[2].weight.detach().numpy().T))
-    model.fc2.bias.set_value(jnp.asarray(tmodel[2].bias.detach().numpy()))
+    model, tmodel = _paired_models()
     kw = dict(initial_lr=0.5, final_lr=0.05, steps_per_epoch=steps, total_epochs=EPOCHS,
               mode="auto")
     tx = optax_sched.gracos(**kw, out_of_phase=True, leaf_order="path", clip_norm=0.25)

@@ -427,7 +427,28 @@ def _load_fn_states(fns: Sequence[Any] | None, states: Sequence[Any] | None) -> 
             f.__dict__.update(st)
 
 
-class LambdaLR(CoreLRScheduler):
+class _CallableState(CoreLRScheduler):
+    """``state_dict`` keeps the ``__dict__`` of callable objects given as lambdas (torch's
+    rule: plain functions are not saved). Subclasses list the attributes in
+    ``_callable_attrs``."""
+
+    _callable_attrs: tuple[str, ...] = ("lr_lambdas",)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain-data state plus the callable objects' ``__dict__`` (torch's rule)."""
+        state = super().state_dict()
+        for name in self._callable_attrs:
+            state[name] = _fn_states(getattr(self, name))
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restores :meth:`state_dict` and the callable objects' attributes."""
+        super().load_state_dict(state_dict)
+        for name in self._callable_attrs:
+            _load_fn_states(getattr(self, name), state_dict.get(name))
+
+
+class LambdaLR(_CallableState):
     """torch ``LambdaLR``: ``base_lr * lr_lambda(k)``; one callable or one per group.
 
     Not chainable (it overwrites from its bases, as torch's does). ``state_dict`` saves the
@@ -446,19 +467,9 @@ class LambdaLR(CoreLRScheduler):
     def _spec_for_base(self, base: float) -> core.Schedule:
         return core.LambdaLR(base, self.lr_lambdas[0])
 
-    def state_dict(self) -> dict[str, Any]:
-        """Plain-data state plus the callable objects' ``__dict__`` (torch's rule)."""
-        state = super().state_dict()
-        state["lr_lambdas"] = _fn_states(self.lr_lambdas)
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restores :meth:`state_dict` and the callable objects' attributes."""
-        super().load_state_dict(state_dict)
-        _load_fn_states(self.lr_lambdas, state_dict.get("lr_lambdas"))
 
 
-class MultiplicativeLR(CoreLRScheduler):
+class MultiplicativeLR(_CallableState):
     """torch ``MultiplicativeLR``: each update multiplies the group's LR by ``lr_lambda(k)``.
 
     Chainable by definition (it multiplies whatever LR it finds). Alone, the LR of update
@@ -489,16 +500,6 @@ class MultiplicativeLR(CoreLRScheduler):
 
     _get_closed_form_lr = get_lr  # torch has no closed form: step(epoch) multiplies once
 
-    def state_dict(self) -> dict[str, Any]:
-        """Plain-data state plus the callable objects' ``__dict__`` (torch's rule)."""
-        state = super().state_dict()
-        state["lr_lambdas"] = _fn_states(self.lr_lambdas)
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restores :meth:`state_dict` and the callable objects' attributes."""
-        super().load_state_dict(state_dict)
-        _load_fn_states(self.lr_lambdas, state_dict.get("lr_lambdas"))
 
 
 class SWALR(CoreLRScheduler):
@@ -771,7 +772,7 @@ class ListScheduler(CoreLRScheduler):
         return lrs, moms
 
 
-class LambdaScheduler(CoreLRScheduler):
+class LambdaScheduler(_CallableState):
     """``LambdaLR`` that can also schedule momentum: ``base * fn(k)`` for LR and momentum.
 
     The momentum base is each group's momentum (``betas[0]``) at construction, kept in
@@ -779,6 +780,7 @@ class LambdaScheduler(CoreLRScheduler):
     """
 
     _hyperparams = ("base_momentums",)
+    _callable_attrs = ("lr_lambdas", "momentum_lambdas")
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list,
                  momentum_lambda: Callable[[int], float] | list | None = None,
@@ -813,18 +815,6 @@ class LambdaScheduler(CoreLRScheduler):
     def _spec_for_base(self, base: float) -> core.Schedule:
         return core.LambdaLR(base, self.lr_lambdas[0])
 
-    def state_dict(self) -> dict[str, Any]:
-        """Plain-data state plus the callable objects' ``__dict__`` (torch's rule)."""
-        state = super().state_dict()
-        state["lr_lambdas"] = _fn_states(self.lr_lambdas)
-        state["momentum_lambdas"] = _fn_states(self.momentum_lambdas)
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restores :meth:`state_dict` and the callable objects' attributes."""
-        super().load_state_dict(state_dict)
-        _load_fn_states(self.lr_lambdas, state_dict.get("lr_lambdas"))
-        _load_fn_states(self.momentum_lambdas, state_dict.get("momentum_lambdas"))
 
 
 class RangeFinder(CoreLRScheduler):
