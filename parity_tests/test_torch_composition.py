@@ -250,3 +250,20 @@ def test_tensor_lr_composes_without_reading_untouched_values_back():
             else:
                 s.step()
                 r.step()
+
+
+def test_tensor_lr_is_never_read_back_while_nobody_else_changes_it():
+    """Each step fills the tensor LR in place; what it holds is rounded on the host, so a
+    GPU run does not synchronise on every scheduler step."""
+    from unittest import mock
+
+    for build in (lambda o: tc.StepLR(o, 2, 0.5), lambda o: tc.OneCycleLR(o, 0.5, 20),
+                  lambda o: tc.CosineAnnealingLR(o, 5, eta_min=0.01)):
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=torch.tensor(0.1),
+                              momentum=0.9)
+        sched = build(opt)
+        with mock.patch.object(torch.Tensor, "item", side_effect=AssertionError("read back")):
+            for _ in range(12):
+                opt.step()
+                sched.step()
+        assert float(opt.param_groups[0]["lr"]) == pytest.approx(sched.lr_at(12)[0], rel=1e-6)

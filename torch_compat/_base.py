@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import torch
 from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
@@ -111,6 +112,7 @@ class CoreLRScheduler(LRScheduler):
         self._chain: list[list[Any]] = []
         # per group: (id, version, value) of a tensor LR we wrote, to skip reading it back
         self._tensor_marks: list[tuple[int, int, float] | None] = []
+        self._values: list[Any] | None = None  # set by get_lr, consumed by _after_write
         super().__init__(optimizer, last_epoch)
 
     # -- subclass API --------------------------------------------------------------------
@@ -208,8 +210,9 @@ class CoreLRScheduler(LRScheduler):
             # closed form: torch's overwriting classes, and resuming with last_epoch
             for state in self._chain:
                 state[1] = None
-            return self.lr_at(k)
-        out = []
+            self._values = self.lr_at(k)
+            return self._values
+        out: list[Any] = []
         for i, (group, spec) in enumerate(zip(self.optimizer.param_groups, self._lr_specs,
                                               strict=True)):
             written, g = self._chain[i]
@@ -224,6 +227,7 @@ class CoreLRScheduler(LRScheduler):
             value, self._chain[i][1] = core.chain_step(
                 spec, k, cur, written, g, restart=(k == 0 and not self._is_initial))
             out.append(value)
+        self._values = out  # what _after_write records as written (no device read-back)
         return out
 
     def _construction_reference(self, i: int, group: dict[str, Any], cur: float) -> float:
@@ -235,18 +239,27 @@ class CoreLRScheduler(LRScheduler):
         self._sync_groups()
         for state in self._chain:
             state[1] = None
-        return self.lr_at(self.last_epoch)
+        self._values = self.lr_at(self.last_epoch)
+        return self._values
 
     def _update_lr(self, epoch: int | None = None) -> None:
         super()._update_lr(epoch)
         self._after_write()
 
     def _after_write(self) -> None:
-        """Records what was written (read back: a float32 tensor LR rounds) and the momentum."""
+        """Records what was written (chainable classes) and writes the momentum.
+
+        A tensor LR holds the value rounded to its dtype: that rounding is done again on the
+        host (``torch.tensor(v, dtype)``), so nothing is read back from the device.
+        """
+        values, self._values = self._values, None
         for i, group in enumerate(self.optimizer.param_groups):
             lr = group["lr"]
+            if not self.chainable or values is None:
+                self._tensor_marks[i] = None  # overwriting classes never read the LR
+                continue
             if isinstance(lr, Tensor):
-                value = float(lr.item())
+                value = float(torch.tensor(float(values[i]), dtype=lr.dtype))
                 self._tensor_marks[i] = (id(lr), lr._version, value)
             else:
                 value = float(lr)
