@@ -206,6 +206,20 @@ def bench_jax(cfg):
 
 
 # ------------------------------------------------------------------ 2. torch
+def _torch_runner(opt, sched, before, loss=None):
+    """``run(iters)``: ``before(); opt.step(); sched.step([loss])`` per update, then a sync."""
+    def run(iters):
+        for _ in range(iters):
+            before()
+            opt.step()
+            if loss is not None:
+                sched.step(loss)
+            else:
+                sched.step()
+        _sync()
+    return run
+
+
 def bench_torch(cfg):
     import torch
 
@@ -253,19 +267,13 @@ def bench_torch(cfg):
         def runner(kind, with_norm):
             opt, sched, extra = built[kind]
 
-            def run(iters):
-                for _ in range(iters):
-                    if with_norm:  # clip_grad_norm_-style norm for the gradient-aware rows
-                        torch.nn.utils.get_total_norm([p.grad for p in params])
-                    if extra == "gn":
-                        sched.update_gradient_norm()
-                    opt.step()
-                    if extra == "loss":
-                        sched.step(loss)
-                    else:
-                        sched.step()
-                _sync()
-            return run
+            def before():
+                if with_norm:  # clip_grad_norm_-style norm for the gradient-aware rows
+                    torch.nn.utils.get_total_norm([p.grad for p in params])
+                if extra == "gn":
+                    sched.update_gradient_norm()
+
+            return _torch_runner(opt, sched, before, loss if extra == "loss" else None)
 
         fns = {"cosine": runner("cosine", False), AGAIN: runner("cosine", False),
                "cosine+norm": runner("cosine", True),
@@ -361,19 +369,13 @@ def bench_clip(cfg):
         def trunner(kind):
             opt, sched = built[kind]
 
-            def run(iters):
-                for _ in range(iters):
-                    if kind == "cosine":
-                        torch.nn.utils.clip_grad_norm_(tparams, 1.0)
-                    elif kind == "gracos":
-                        sched.update_gradient_norm()
-                    opt.step()
-                    if kind == "adaptive":
-                        sched.step(loss)
-                    else:
-                        sched.step()
-                _sync()
-            return run
+            def before():
+                if kind == "cosine":
+                    torch.nn.utils.clip_grad_norm_(tparams, 1.0)
+                elif kind == "gracos":
+                    sched.update_gradient_norm()
+
+            return _torch_runner(opt, sched, before, loss if kind == "adaptive" else None)
 
         tbase = "clip_grad_norm_ + Adam + cosine [baseline]"
         fns = {tbase: trunner("cosine"), AGAIN: trunner("cosine"),

@@ -25,6 +25,16 @@ def _params(dtype=jnp.float32):
             "w": jnp.linspace(0.5, 2.0, 6).reshape(2, 3).astype(dtype)}
 
 
+def _step_reading_lr(tx):
+    """A jitted update that also returns ``current_lr(state, STEP)`` read inside the jit."""
+    @jax.jit
+    def step(p, s, g):
+        u, s = tx.update(g, s, p)
+        return optax.apply_updates(p, u), s, optax_sched.current_lr(s, STEP)
+
+    return step
+
+
 def _grads(params, k):
     return jax.tree_util.tree_map(lambda p: (jnp.cos(p * (k + 1)) + 0.1 * k).astype(p.dtype),
                                   params)
@@ -371,10 +381,7 @@ def test_current_lr_with_schedule_inside_and_outside_jit(name):
     params = _params()
     state = tx.init(params)
 
-    @jax.jit
-    def step(p, s, g):
-        u, s = tx.update(g, s, p)
-        return optax.apply_updates(p, u), s, optax_sched.current_lr(s, STEP)
+    step = _step_reading_lr(tx)
 
     assert float(optax_sched.current_lr(state, STEP)) == float(STEP(0))
     p = params
@@ -388,10 +395,7 @@ def test_current_lr_with_schedule_counts_real_updates_of_multisteps():
     params = _params()
     state = tx.init(params)
 
-    @jax.jit
-    def step(p, s, g):
-        u, s = tx.update(g, s, p)
-        return optax.apply_updates(p, u), s, optax_sched.current_lr(s, STEP)
+    step = _step_reading_lr(tx)
 
     p = params
     for mini in range(1, 8):
