@@ -112,7 +112,7 @@ def adaptive(base_lr: float, *, momentum: float = 0.9,
         kw["lr_rules"] = lr_rules
     if momentum_rules is not None:
         kw["momentum_rules"] = momentum_rules
-    cfg = AdaptiveConfig(base_lr, momentum=momentum, dynamic_weights=dynamic_weights,
+    cfg = AdaptiveConfig(base_lr=base_lr, momentum=momentum, dynamic_weights=dynamic_weights,
                          freeze_threshold=freeze_threshold, freeze_ema_beta=freeze_ema_beta,
                          min_steps_before_freeze=min_steps_before_freeze,
                          total_steps=total_steps, **kw)

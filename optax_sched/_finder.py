@@ -55,7 +55,8 @@ def lr_finder(loss_fn: Callable[..., Any], params: Any, batches: Iterable[Any],
     Raises:
       ValueError: ``batches`` yields no batch, or fewer than 3 finite losses were recorded.
     """
-    cfg = FinderConfig(start_lr, end_lr, num_steps, smooth, diverge_factor)
+    cfg = FinderConfig(start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, smooth=smooth,
+                       diverge_factor=diverge_factor)
     tx = tx_factory(range_finder(num_steps, start_lr, end_lr))
 
     @jax.jit

@@ -201,7 +201,8 @@ def gracos(initial_lr: float, final_lr: float, steps_per_epoch: int, total_epoch
       >>> round(float(optax_sched.current_lr(state)), 6)  # update 0: the trough (floor)
       0.001
     """
-    spec = GraCos(initial_lr, final_lr, steps_per_epoch, total_epochs, mode=mode,
+    spec = GraCos(initial_lr=initial_lr, final_lr=final_lr, steps_per_epoch=steps_per_epoch,
+                  total_epochs=total_epochs, mode=mode,
                   warmup_epochs=warmup_epochs, amplitude=amplitude, frequency=frequency)
     if not isinstance(out_of_phase, bool):
         raise TypeError(f"out_of_phase must be a bool, got {out_of_phase!r}")

@@ -92,7 +92,8 @@ def reduce_on_plateau(init_value: float, mode: str = "min", factor: float = 0.1,
       >>> round(float(optax_sched.current_lr(state)), 6)
       0.001
     """
-    rule = Plateau(mode, factor, patience, threshold, threshold_mode, cooldown, min_lr, eps)
+    rule = Plateau(mode=mode, factor=factor, patience=patience, threshold=threshold,
+                   threshold_mode=threshold_mode, cooldown=cooldown, min_lr=min_lr, eps=eps)
     init_value = v.check_lr("init_value", init_value)
 
     def init_fn(params):

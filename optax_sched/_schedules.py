@@ -92,7 +92,7 @@ def step_lr(init_value: float, step_size: int, gamma: float = 0.1) -> Schedule:
       >>> [round(float(s(k)), 4) for k in range(5)]
       [1.0, 1.0, 0.5, 0.5, 0.25]
     """
-    return from_core(core.StepLR(init_value, step_size, gamma))
+    return from_core(core.StepLR(init_value=init_value, step_size=step_size, gamma=gamma))
 
 
 def multistep_lr(init_value: float, milestones: Sequence[int], gamma: float = 0.1) -> Schedule:
@@ -113,7 +113,7 @@ def multistep_lr(init_value: float, milestones: Sequence[int], gamma: float = 0.
       >>> [round(float(s(k)), 4) for k in range(4)]
       [1.0, 0.1, 0.1, 0.01]
     """
-    return from_core(core.MultiStepLR(init_value, milestones, gamma))
+    return from_core(core.MultiStepLR(init_value=init_value, milestones=milestones, gamma=gamma))
 
 
 def exponential_lr(init_value: float, gamma: float) -> Schedule:
@@ -126,7 +126,7 @@ def exponential_lr(init_value: float, gamma: float) -> Schedule:
     Returns:
       An ``optax.Schedule``.
     """
-    return from_core(core.ExponentialLR(init_value, gamma))
+    return from_core(core.ExponentialLR(init_value=init_value, gamma=gamma))
 
 
 def constant_lr(init_value: float, factor: float = 1.0 / 3, total_iters: int = 5) -> Schedule:
@@ -142,7 +142,7 @@ def constant_lr(init_value: float, factor: float = 1.0 / 3, total_iters: int = 5
     Returns:
       An ``optax.Schedule``.
     """
-    return from_core(core.ConstantLR(init_value, factor, total_iters))
+    return from_core(core.ConstantLR(init_value=init_value, factor=factor, total_iters=total_iters))
 
 
 def linear_lr(init_value: float, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
@@ -160,7 +160,8 @@ def linear_lr(init_value: float, start_factor: float = 1.0 / 3, end_factor: floa
     Returns:
       An ``optax.Schedule``.
     """
-    return from_core(core.LinearLR(init_value, start_factor, end_factor, total_iters))
+    return from_core(core.LinearLR(init_value=init_value, start_factor=start_factor,
+                                   end_factor=end_factor, total_iters=total_iters))
 
 
 def polynomial_lr(init_value: float, total_iters: int = 5, power: float = 1.0) -> Schedule:
@@ -176,7 +177,7 @@ def polynomial_lr(init_value: float, total_iters: int = 5, power: float = 1.0) -
     Returns:
       An ``optax.Schedule``.
     """
-    return from_core(core.PolynomialLR(init_value, total_iters, power))
+    return from_core(core.PolynomialLR(init_value=init_value, total_iters=total_iters, power=power))
 
 
 def cosine_annealing_lr(init_value: float, T_max: int, eta_min: float = 0.0) -> Schedule:  # noqa: N803
@@ -202,7 +203,7 @@ def cosine_annealing_lr(init_value: float, T_max: int, eta_min: float = 0.0) -> 
       >>> [round(float(s(k)), 4) for k in range(5)]
       [1.0, 0.5, 0.0, 0.5, 1.0]
     """
-    return from_core(core.CosineAnnealingLR(init_value, T_max, eta_min))
+    return from_core(core.CosineAnnealingLR(init_value=init_value, T_max=T_max, eta_min=eta_min))
 
 
 def cosine_annealing_warm_restarts(init_value: float, T_0: int, T_mult: float = 1,  # noqa: N803
@@ -230,8 +231,9 @@ def cosine_annealing_warm_restarts(init_value: float, T_0: int, T_mult: float = 
     Returns:
       An ``optax.Schedule``.
     """
-    return from_core(core.CosineAnnealingWarmRestarts(init_value, T_0, T_mult, eta_min, decay,
-                                                      warmup_steps))
+    return from_core(core.CosineAnnealingWarmRestarts(init_value=init_value, T_0=T_0,
+                                                      T_mult=T_mult, eta_min=eta_min, decay=decay,
+                                                      warmup_steps=warmup_steps))
 
 
 def one_cycle_lr(max_lr: float, total_steps: int, pct_start: float = 0.3,
@@ -260,8 +262,9 @@ def one_cycle_lr(max_lr: float, total_steps: int, pct_start: float = 0.3,
     Returns:
       An ``optax.Schedule``.
     """
-    return from_core(core.OneCycleLR(max_lr, total_steps, pct_start, anneal_strategy, div_factor,
-                                     final_div_factor, three_phase))
+    return from_core(core.OneCycleLR(max_lr=max_lr, total_steps=total_steps, pct_start=pct_start,
+                                     anneal_strategy=anneal_strategy, div_factor=div_factor,
+                                     final_div_factor=final_div_factor, three_phase=three_phase))
 
 
 def one_cycle_momentum(total_steps: int, base_momentum: float = 0.85, max_momentum: float = 0.95,
@@ -284,8 +287,10 @@ def one_cycle_momentum(total_steps: int, base_momentum: float = 0.85, max_moment
     Returns:
       An ``optax.Schedule`` of momentum values.
     """
-    return from_core(core.OneCycleMomentum(total_steps, base_momentum, max_momentum, pct_start,
-                                           anneal_strategy, three_phase))
+    return from_core(core.OneCycleMomentum(total_steps=total_steps, base_momentum=base_momentum,
+                                           max_momentum=max_momentum, pct_start=pct_start,
+                                           anneal_strategy=anneal_strategy,
+                                           three_phase=three_phase))
 
 
 def cyclic_lr(base_lr: float, max_lr: float, step_size_up: int = 2000,
@@ -316,8 +321,9 @@ def cyclic_lr(base_lr: float, max_lr: float, step_size_up: int = 2000,
     Returns:
       An ``optax.Schedule``.
     """
-    return from_core(core.CyclicLR(base_lr, max_lr, step_size_up, step_size_down, mode, gamma,
-                                   scale_fn, scale_mode))
+    return from_core(core.CyclicLR(base_lr=base_lr, max_lr=max_lr, step_size_up=step_size_up,
+                                   step_size_down=step_size_down, mode=mode, gamma=gamma,
+                                   scale_fn=scale_fn, scale_mode=scale_mode))
 
 
 def cyclic_momentum(base_momentum: float = 0.8, max_momentum: float = 0.9,
@@ -340,8 +346,10 @@ def cyclic_momentum(base_momentum: float = 0.8, max_momentum: float = 0.9,
     Returns:
       An ``optax.Schedule`` of momentum values.
     """
-    return from_core(core.CyclicMomentum(base_momentum, max_momentum, step_size_up,
-                                         step_size_down, mode, gamma, scale_fn, scale_mode))
+    return from_core(core.CyclicMomentum(base_momentum=base_momentum, max_momentum=max_momentum,
+                                         step_size_up=step_size_up,
+                                         step_size_down=step_size_down, mode=mode, gamma=gamma,
+                                         scale_fn=scale_fn, scale_mode=scale_mode))
 
 
 def lambda_lr(init_value: float, fn: Callable[[Any], Any]) -> Schedule:
@@ -354,7 +362,7 @@ def lambda_lr(init_value: float, fn: Callable[[Any], Any]) -> Schedule:
     Returns:
       An ``optax.Schedule``.
     """
-    return from_core(core.LambdaLR(init_value, fn))
+    return from_core(core.LambdaLR(init_value=init_value, fn=fn))
 
 
 def sequential_lr(schedules: Sequence[Schedule], milestones: Sequence[int]) -> Schedule:
@@ -369,7 +377,7 @@ def sequential_lr(schedules: Sequence[Schedule], milestones: Sequence[int]) -> S
     Returns:
       An ``optax.Schedule``.
     """
-    return from_core(core.Sequential(schedules, milestones))
+    return from_core(core.Sequential(schedules=schedules, milestones=milestones))
 
 
 def linear_warmup(base_lr: float, warmup_steps: int) -> Schedule:
@@ -387,7 +395,7 @@ def linear_warmup(base_lr: float, warmup_steps: int) -> Schedule:
       >>> [float(s(k)) for k in range(5)]
       [0.25, 0.5, 0.75, 1.0, 1.0]
     """
-    return from_core(core.LinearWarmup(base_lr, warmup_steps))
+    return from_core(core.LinearWarmup(base_lr=base_lr, warmup_steps=warmup_steps))
 
 
 def exponential_warmup(base_lr: float, warmup_steps: int, start_lr: float = 1e-7) -> Schedule:
@@ -401,7 +409,8 @@ def exponential_warmup(base_lr: float, warmup_steps: int, start_lr: float = 1e-7
     Returns:
       An ``optax.Schedule``.
     """
-    return from_core(core.ExponentialWarmup(base_lr, warmup_steps, start_lr))
+    return from_core(core.ExponentialWarmup(base_lr=base_lr, warmup_steps=warmup_steps,
+                                            start_lr=start_lr))
 
 
 def cosine_warmup(base_lr: float, warmup_steps: int) -> Schedule:
@@ -414,7 +423,7 @@ def cosine_warmup(base_lr: float, warmup_steps: int) -> Schedule:
     Returns:
       An ``optax.Schedule``.
     """
-    return from_core(core.CosineWarmup(base_lr, warmup_steps))
+    return from_core(core.CosineWarmup(base_lr=base_lr, warmup_steps=warmup_steps))
 
 
 def warmup_with_decay(base_lr: float, warmup_steps: int, total_steps: int,
@@ -434,7 +443,8 @@ def warmup_with_decay(base_lr: float, warmup_steps: int, total_steps: int,
     Returns:
       An ``optax.Schedule``.
     """
-    return from_core(core.WarmupWithDecay(base_lr, warmup_steps, total_steps, min_lr))
+    return from_core(core.WarmupWithDecay(base_lr=base_lr, warmup_steps=warmup_steps,
+                                          total_steps=total_steps, min_lr=min_lr))
 
 
 def exponential_cyclic_lr(base_lr: float, max_lr: float, step_size: int,
@@ -455,7 +465,8 @@ def exponential_cyclic_lr(base_lr: float, max_lr: float, step_size: int,
     Returns:
       An ``optax.Schedule``.
     """
-    return from_core(core.ExponentialCyclicLR(base_lr, max_lr, step_size, gamma))
+    return from_core(core.ExponentialCyclicLR(base_lr=base_lr, max_lr=max_lr, step_size=step_size,
+                                              gamma=gamma))
 
 
 def list_schedule(values: Sequence[float]) -> Schedule:
@@ -467,7 +478,7 @@ def list_schedule(values: Sequence[float]) -> Schedule:
     Returns:
       An ``optax.Schedule``.
     """
-    return from_core(core.ListSchedule(values))
+    return from_core(core.ListSchedule(values=values))
 
 
 def range_finder(num_steps: int, start_lr: float = 1e-7, end_lr: float = 1.0) -> Schedule:
@@ -481,7 +492,7 @@ def range_finder(num_steps: int, start_lr: float = 1e-7, end_lr: float = 1.0) ->
     Returns:
       An ``optax.Schedule``.
     """
-    return from_core(core.RangeFinder(num_steps, start_lr, end_lr))
+    return from_core(core.RangeFinder(num_steps=num_steps, start_lr=start_lr, end_lr=end_lr))
 
 
 def one_cycle_policy(max_lr: float, num_steps: int,
@@ -501,8 +512,9 @@ def one_cycle_policy(max_lr: float, num_steps: int,
     Returns:
       ``(lr_schedule, momentum_schedule)``.
     """
-    return (from_core(core.OneCyclePolicyLR(max_lr, num_steps)),
-            from_core(core.OneCyclePolicyMomentum(num_steps, momentum_range)))
+    return (from_core(core.OneCyclePolicyLR(max_lr=max_lr, num_steps=num_steps)),
+            from_core(core.OneCyclePolicyMomentum(num_steps=num_steps,
+                                                  momentum_range=momentum_range)))
 
 
 def multiplicative_lr(init_value: float, fn: Callable[[Any], Any]) -> Schedule:
@@ -528,7 +540,7 @@ def multiplicative_lr(init_value: float, fn: Callable[[Any], Any]) -> Schedule:
       >>> [float(s(k)) for k in range(4)]
       [1.0, 0.5, 0.25, 0.125]
     """
-    spec = core.MultiplicativeLR(init_value, fn)
+    spec = core.MultiplicativeLR(init_value=init_value, fn=fn)
 
     def schedule(count):
         return spec(_JNP_LOOPS, _count(count), _float_dtype())
@@ -562,7 +574,8 @@ def swalr(init_value: float, swa_lr: float, anneal_epochs: int = 10,
       >>> [round(float(s(k)), 4) for k in range(4)]
       [1.0, 0.55, 0.1, 0.1]
     """
-    return from_core(core.SWALR(init_value, swa_lr, anneal_epochs, anneal_strategy))
+    return from_core(core.SWALR(init_value=init_value, swa_lr=swa_lr, anneal_epochs=anneal_epochs,
+                                anneal_strategy=anneal_strategy))
 
 
 def chained_scheduler(schedules: Sequence[Schedule]) -> Schedule:
@@ -596,7 +609,7 @@ def chained_scheduler(schedules: Sequence[Schedule]) -> Schedule:
             raise TypeError(f"schedules[{i}] must be a schedule made by optax_sched (it carries "
                             f"its formula as .spec), got {sch!r}")
         specs.append(spec)
-    chained = core.Chained(specs)
+    chained = core.Chained(specs=specs)
 
     def schedule(count):
         return chained(_JNP_LOOPS, _count(count), _float_dtype())

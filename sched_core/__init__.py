@@ -11,14 +11,18 @@ from sched_core._compose import SWALR
 from sched_core._compose import Chained
 from sched_core._compose import MultiplicativeLR
 from sched_core._compose import Sequential
+from sched_core._compose import Warmup
 from sched_core._compose import chain_step
+from sched_core._compose import segment
 from sched_core._finder import LRFinderResult
 from sched_core._gracos import GraCos
 from sched_core._plateau import Plateau
+from sched_core._scalar import SCALAR
 from sched_core._schedules import COUNT_LIMIT
 from sched_core._schedules import ConstantLR
 from sched_core._schedules import CosineAnnealingLR
 from sched_core._schedules import CosineAnnealingWarmRestarts
+from sched_core._schedules import CosineDecay
 from sched_core._schedules import CosineWarmup
 from sched_core._schedules import CyclicLR
 from sched_core._schedules import CyclicMomentum
@@ -48,6 +52,7 @@ __all__ = (
     "ConstantLR",
     "CosineAnnealingLR",
     "CosineAnnealingWarmRestarts",
+    "CosineDecay",
     "CosineWarmup",
     "CyclicLR",
     "CyclicMomentum",
@@ -71,10 +76,13 @@ __all__ = (
     "RangeFinder",
     "SWALR",
     "Schedule",
+    "SCALAR",
     "Sequential",
     "StepLR",
+    "Warmup",
     "WarmupWithDecay",
     "chain_step",
     "restart_table",
+    "segment",
     "validate",
 )

@@ -61,7 +61,7 @@ def _weights(name: str, rules: Any, allowed: tuple[str, ...]) -> dict[str, float
     return out
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class AdaptiveConfig:
     """Validated AdaptiveScheduler hyperparameters and the formulas that use them."""
 

@@ -9,6 +9,7 @@ factors), :class:`Sequential` torch's ``SequentialLR``. See ``docs/math.md`` sec
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 from collections.abc import Callable
@@ -23,8 +24,10 @@ from sched_core._schedules import _f
 from sched_core._schedules import _lr
 from sched_core._schedules import _set
 from sched_core._schedules import _sin2
+from sched_core._schedules import _warmup_frac
 
-__all__ = ["Chained", "MultiplicativeLR", "SWALR", "Sequential", "chain_step"]
+__all__ = ["Chained", "MultiplicativeLR", "SWALR", "Sequential", "Warmup", "chain_step",
+           "segment"]
 
 
 def chain_step(spec: Schedule, k: int, cur: float, written: float | None,
@@ -78,7 +81,7 @@ def chain_step(spec: Schedule, k: int, cur: float, written: float | None,
     return value, g
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Sequential(Schedule):
     """torch SequentialLR: schedule ``i`` runs from milestone ``i-1`` with a rebased count.
 
@@ -102,13 +105,101 @@ class Sequential(Schedule):
 
     def __call__(self, xp, k, dtype):
         """Here each entry of ``schedules`` is ``fn(k) -> value`` in the caller's namespace."""
+        if getattr(xp, "is_scalar", False):  # one host step: evaluate the active member only
+            idx, local = segment(self.milestones, int(k))
+            return _f(xp, self.schedules[idx](local), dtype)
         out = _f(xp, self.schedules[0](k), dtype)
         for m, s in zip(self.milestones, self.schedules[1:]):
             out = xp.where(k < m, out, _f(xp, s(xp.maximum(k - m, 0)), dtype))
         return out
 
 
-@dataclasses.dataclass(frozen=True)
+def segment(milestones: Sequence[int], k: int) -> tuple[int, int]:
+    """``(i, k - milestone_{i-1})``: the member a sequential join runs at host step ``k``.
+
+    Member ``i`` runs from milestone ``i - 1`` (0 for the first) with its own count; a step
+    equal to a milestone belongs to the next member (torch's ``bisect_right``).
+    """
+    idx = bisect.bisect_right(milestones, k)
+    return idx, k - (milestones[idx - 1] if idx else 0)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Warmup(Schedule):
+    r"""A warmup ramp in front of another schedule (the sequential join of a ramp and it).
+
+    .. math::
+
+       v(k) = \begin{cases}
+         v_0 + (p - v_0)\, s\!\left(\frac{\min(k, W-1) + o}{W}\right) & k < W \\
+         \text{schedule}(k - W) & k \ge W,\ \text{prefix} \\
+         \text{schedule}(k) & k \ge W,\ \text{not prefix}
+       \end{cases}
+
+    with ``W = warmup_steps``, ``v_0 = init_value``, ``p = peak`` (by default the schedule's
+    first value after the warmup), ``s`` the ramp shape (``"linear"``: ``s(x) = x``;
+    ``"cosine"``: ``s(x) = (1 - cos(pi x)) / 2``) and ``o = 1`` (``first="step"``: the
+    first update already moves, the peak is reached at update ``W - 1``, this library's
+    warmups) or ``o = 0`` (``first="init"``: update 0 uses ``init_value`` and the peak is
+    reached at update ``W``, as Hugging Face's and timm's warmups do). ``prefix=True``
+    starts the wrapped schedule's count after the warmup (timm's ``warmup_prefix``).
+
+    Example:
+      >>> from sched_core import CosineDecay, SCALAR
+      >>> w = Warmup(schedule=CosineDecay(init_value=1.0, decay_steps=4), warmup_steps=2,
+      ...            first="init")
+      >>> [round(w(SCALAR, k, float), 4) for k in range(7)]
+      [0.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 0.0]
+    """
+
+    schedule: Schedule
+    warmup_steps: int
+    peak: float | None = None
+    init_value: float = 0.0
+    shape: str = "linear"
+    first: str = "step"
+    prefix: bool = True
+
+    def __post_init__(self):
+        if not isinstance(self.schedule, Schedule):
+            raise TypeError(f"schedule must be a sched_core Schedule, got {self.schedule!r}")
+        _set(self, "warmup_steps", v.check_int("warmup_steps", self.warmup_steps, min_value=0))
+        v.check_choice("shape", self.shape, ("linear", "cosine"))
+        v.check_choice("first", self.first, ("step", "init"))
+        _set(self, "prefix", v.check_bool("prefix", self.prefix))
+        _set(self, "init_value", _lr("init_value", self.init_value))
+        if self.peak is None:
+            start = 0 if self.prefix else self.warmup_steps
+            _set(self, "peak", float(self.schedule(SCALAR, start, float)))
+        _set(self, "peak", _lr("peak", self.peak))
+
+    scale_args = ("peak",)
+
+    def ramp(self, xp, k, dtype):
+        """The warmup value at update ``k < W`` (the ramp continued flat beyond)."""
+        w = self.warmup_steps
+        if self.first == "step":
+            frac = _warmup_frac(xp, k, w, dtype)
+        else:
+            frac = _f(xp, xp.minimum(k, w), dtype) / w
+        if self.shape == "cosine":
+            frac = _sin2(xp, frac)
+        if self.init_value == 0:
+            return self.peak * frac
+        return self.init_value + (self.peak - self.init_value) * frac
+
+    def __call__(self, xp, k, dtype):
+        w = self.warmup_steps
+        local = xp.maximum(k - w, 0) if self.prefix else k
+        if getattr(xp, "is_scalar", False):
+            return self.ramp(xp, k, dtype) if k < w else self.schedule(xp, local, dtype)
+        after = _f(xp, self.schedule(xp, local, dtype), dtype)
+        if w == 0:
+            return after
+        return xp.where(k < w, self.ramp(xp, k, dtype), after)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Chained(Schedule):
     """torch ``ChainedScheduler`` in closed form: ``base * prod_i v_i(k) / base_i``.
 
@@ -175,7 +266,7 @@ class Chained(Schedule):
         return out
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class MultiplicativeLR(Schedule):
     """torch ``MultiplicativeLR``: ``init_value * fn(1) * fn(2) * ... * fn(k)``.
 
@@ -226,10 +317,10 @@ class MultiplicativeLR(Schedule):
 
     def unit(self, xp, k, dtype):
         """``prod_{j <= k} fn(j)``."""
-        return MultiplicativeLR(1.0, self.fn)(xp, k, dtype)
+        return MultiplicativeLR(init_value=1.0, fn=self.fn)(xp, k, dtype)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class SWALR(Schedule):
     """torch ``swa_utils.SWALR``: anneal from ``init_value`` to ``swa_lr``, then hold it.
 

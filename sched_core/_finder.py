@@ -15,7 +15,7 @@ from sched_core import _validate as v
 __all__ = ["FinderConfig", "LRFinderResult", "suggestions"]
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class FinderConfig:
     """Validated range-test arguments."""
 

@@ -24,7 +24,7 @@ FACTOR_MIN, FACTOR_MAX = 0.05, 1.5
 _INT32_MAX = 2**31 - 1
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class GraCos:
     """Validated GraCos hyperparameters and the formulas that use them.
 

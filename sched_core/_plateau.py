@@ -12,7 +12,7 @@ PLATEAU_MODES = ("min", "max")
 THRESHOLD_MODES = ("rel", "abs", "rel_abs")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Plateau:
     """torch ``ReduceLROnPlateau`` decision rule (docs/math.md, section 11).
 

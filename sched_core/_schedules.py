@@ -46,6 +46,7 @@ __all__ = [
     "ExponentialWarmup",
     "CosineWarmup",
     "WarmupWithDecay",
+    "CosineDecay",
     "ExponentialCyclicLR",
     "ListSchedule",
     "RangeFinder",
@@ -205,7 +206,7 @@ def _set(obj, name, value):
 # --------------------------------------------------------------------------- torch built-ins
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class StepLR(Schedule):
     """``init_value * gamma ** (k // step_size)``."""
 
@@ -229,7 +230,7 @@ class StepLR(Schedule):
         return _mul_pow(xp, 1.0, math.log(self.gamma), k // self.step_size, dtype)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class MultiStepLR(Schedule):
     """``init_value * gamma ** #{m in milestones : m <= k}`` (repeats count twice)."""
 
@@ -258,7 +259,7 @@ class MultiStepLR(Schedule):
         return _mul_pow(xp, 1.0, math.log(self.gamma), self._count(xp, k), dtype)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ExponentialLR(Schedule):
     """``init_value * gamma ** k``."""
 
@@ -285,7 +286,7 @@ class ExponentialLR(Schedule):
         return _mul_pow(xp, 1.0, math.log(self.gamma), k, dtype)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ConstantLR(Schedule):
     """``init_value * factor`` for ``k < total_iters``, then ``init_value``."""
 
@@ -309,7 +310,7 @@ class ConstantLR(Schedule):
         return xp.where(k < self.total_iters, _f(xp, self.factor, dtype), _f(xp, 1.0, dtype))
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class LinearLR(Schedule):
     """``init_value * (s + (e - s) * min(k, T) / T)``."""
 
@@ -339,7 +340,7 @@ class LinearLR(Schedule):
         return self.end_factor + (self.start_factor - self.end_factor) * rem
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class PolynomialLR(Schedule):
     """``init_value * ((T - min(k, T)) / T) ** power``."""
 
@@ -372,7 +373,7 @@ class PolynomialLR(Schedule):
         return xp.where(rem == 0, 0.0, rem ** self.power)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class CosineAnnealingLR(Schedule):
     """torch's periodic cosine: period ``2 * T_max``, back up after ``T_max``."""
 
@@ -443,7 +444,7 @@ def restart_table(T_0: int, T_mult: float, limit: int = COUNT_LIMIT):
     return np.asarray(starts, dtype=np.int64), np.asarray(lengths, dtype=np.int64)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class CosineAnnealingWarmRestarts(Schedule):
     """SGDR: torch's warm restarts, plus per-cycle peak decay and a global warmup."""
 
@@ -561,7 +562,7 @@ def _check_one_cycle(obj):
             f"pct_start must be in (0, 0.5] when three_phase=True, got {obj.pct_start}")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class OneCycleLR(Schedule):
     """torch's OneCycleLR for ``k < total_steps``; holds the final value after."""
 
@@ -606,7 +607,7 @@ class OneCycleLR(Schedule):
                        self.anneal_strategy)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class OneCycleMomentum(Schedule):
     """Momentum of torch's OneCycleLR (inverse to the LR); holds after the end."""
 
@@ -672,7 +673,7 @@ def _cyclic_shape(obj, xp, k, dtype, height=1.0):
     return height * (sf * scale)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class CyclicLR(Schedule):
     """torch's CyclicLR (triangular, triangular2, exp_range or a custom scale_fn)."""
 
@@ -695,7 +696,7 @@ class CyclicLR(Schedule):
         return self.base_lr + _cyclic_shape(self, xp, k, dtype, self.max_lr - self.base_lr)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class CyclicMomentum(Schedule):
     """Momentum of torch's CyclicLR: ``max - (max - base) * shape``."""
 
@@ -719,7 +720,7 @@ class CyclicMomentum(Schedule):
                                                  self.max_momentum - self.base_momentum)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class LambdaLR(Schedule):
     """``init_value * fn(k)``; ``fn`` receives the integer step array."""
 
@@ -752,7 +753,7 @@ class _Multiplicative(Schedule):
         return self(xp, k, dtype) / span
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class LinearWarmup(_Multiplicative):
     """``base_lr * (k + 1) / W`` for ``k < W``, then ``base_lr``."""
 
@@ -770,7 +771,7 @@ class LinearWarmup(_Multiplicative):
         return self.base_lr * _warmup_frac(xp, k, self.warmup_steps, dtype)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ExponentialWarmup(_Multiplicative):
     """``start * (base/start) ** ((k + 1) / W)`` for ``k < W``, then ``base_lr``."""
 
@@ -796,7 +797,7 @@ class ExponentialWarmup(_Multiplicative):
         return self.base_lr * xp.exp(log_ratio * rem)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class CosineWarmup(_Multiplicative):
     """``base_lr * (1 - cos(pi (k + 1) / W)) / 2`` for ``k < W``, then ``base_lr``."""
 
@@ -814,17 +815,60 @@ class CosineWarmup(_Multiplicative):
         return self.base_lr * _sin2(xp, _warmup_frac(xp, k, self.warmup_steps, dtype))
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CosineDecay(Schedule):
+    r"""Half-cosine from ``init_value`` to ``end_value`` over ``decay_steps``, then hold.
+
+    .. math::
+
+       v(k) = e + (v_0 - e)\,\frac{1 + \cos(\pi \min(k, T) / T)}{2}
+            = e + (v_0 - e) \sin^2\!\left(\frac{\pi}{2} \frac{T - \min(k, T)}{T}\right)
+
+    (the second, cancellation-free form is the one evaluated). This is
+    ``optax.cosine_decay_schedule(init_value, T, alpha=e / v_0)`` and the decay part of
+    Hugging Face's ``get_cosine_schedule_with_warmup`` (half a cycle).
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = CosineDecay(init_value=1.0, decay_steps=4, end_value=0.2)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(6)]
+      [1.0, 0.8828, 0.6, 0.3172, 0.2, 0.2]
+    """
+
+    init_value: float
+    decay_steps: int
+    end_value: float = 0.0
+    scale_args = ("init_value",)
+
+    def __post_init__(self):
+        _set(self, "init_value", _lr("init_value", self.init_value))
+        _set(self, "decay_steps", v.check_int("decay_steps", self.decay_steps, min_value=1))
+        _set(self, "end_value", _lr("end_value", self.end_value))
+
+    def __call__(self, xp, k, dtype):
+        t = self.decay_steps
+        rem = _f(xp, xp.maximum(t - xp.maximum(k, 0), 0), dtype) / t
+        return self.end_value + (self.init_value - self.end_value) * _sin2(xp, rem)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class WarmupWithDecay(_Multiplicative):
-    """Linear warmup, then cosine from ``base_lr`` to ``min_lr`` at ``total_steps``, then hold."""
+    """Linear warmup, then cosine from ``base_lr`` to ``min_lr`` at ``total_steps``, then hold.
+
+    The composition ``Warmup(schedule=CosineDecay(base_lr, total_steps - W, min_lr),
+    warmup_steps=W)`` (:class:`sched_core.Warmup`, ``first="step"``).
+    """
 
     base_lr: float
     warmup_steps: int
     total_steps: int
     min_lr: float = 0.0
     scale_args = ("base_lr",)
+    _composed: ClassVar[Schedule]
 
     def __post_init__(self):
+        from sched_core._compose import Warmup  # the composition module builds on this one
+
         _set(self, "base_lr", _lr("base_lr", self.base_lr))
         _set(self, "warmup_steps", v.check_int("warmup_steps", self.warmup_steps, min_value=0))
         _set(self, "total_steps", v.check_int("total_steps", self.total_steps, min_value=1))
@@ -832,17 +876,17 @@ class WarmupWithDecay(_Multiplicative):
             raise ValueError(f"total_steps must be > warmup_steps={self.warmup_steps}, "
                              f"got {self.total_steps}")
         _set(self, "min_lr", _lr("min_lr", self.min_lr))
+        decay = CosineDecay(init_value=self.base_lr,
+                            decay_steps=self.total_steps - self.warmup_steps,
+                            end_value=self.min_lr)
+        _set(self, "_composed", Warmup(schedule=decay, warmup_steps=self.warmup_steps,
+                                       peak=self.base_lr))
 
     def __call__(self, xp, k, dtype):
-        w, t = self.warmup_steps, self.total_steps
-        rem = _f(xp, xp.maximum(t - xp.maximum(k, w), 0), dtype) / (t - w)
-        decay = self.min_lr + (self.base_lr - self.min_lr) * _sin2(xp, rem)
-        if w == 0:
-            return decay
-        return xp.where(k < w, self.base_lr * _warmup_frac(xp, k, w, dtype), decay)
+        return self._composed(xp, k, dtype)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ExponentialCyclicLR(Schedule):
     """Cycles of ``step_size`` steps: convex rise to ``max_lr * gamma**cycle``, mirrored fall."""
 
@@ -873,7 +917,7 @@ class ExponentialCyclicLR(Schedule):
 # --------------------------------------------------------------------------- lr-momentum-scheduler
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ListSchedule(Schedule):
     """``values[min(k, n - 1)]``: explicit values, the last one held."""
 
@@ -893,7 +937,7 @@ class ListSchedule(Schedule):
         return table[xp.clip(k, 0, len(self.values) - 1)]
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class RangeFinder(Schedule):
     """Exponential sweep ``start_lr -> end_lr`` over ``num_steps`` (logspace), then hold."""
 
@@ -933,7 +977,7 @@ def _three_linear(xp, k, dtype, num_steps, segs):
     return xp.where(kk < p, first, xp.where(kk < 2 * p, second, third))
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class OneCyclePolicyLR(Schedule):
     """Smith's linear 1cycle (lr-momentum-scheduler): 45% up, 45% down, 10% annihilation."""
 
@@ -960,7 +1004,7 @@ def _check_momentum_range(obj):
     _set(obj, "momentum_range", (lo, hi))
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class OneCyclePolicyMomentum(Schedule):
     """Momentum of the 1cycle policy: high -> low -> high, then held high."""
 

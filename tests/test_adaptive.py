@@ -95,7 +95,7 @@ def test_pct_frozen_counts_parameters_not_leaves():
 
 @pytest.mark.parametrize("dynamic", [True, False])
 def test_weights_are_normalised_and_never_add_rules(dynamic):
-    cfg = AdaptiveConfig(0.1, lr_rules={"trend": 1.0, "cyclical": 3.0}, dynamic_weights=dynamic,
+    cfg = AdaptiveConfig(base_lr=0.1, lr_rules={"trend": 1.0, "cyclical": 3.0}, dynamic_weights=dynamic,
                          total_steps=100)
     for k in (0, 25, 50, 75, 100, 500):
         w = [float(x) for x in cfg.lr_weights(np, k, np.float64)]
@@ -105,7 +105,7 @@ def test_weights_are_normalised_and_never_add_rules(dynamic):
         early = [float(x) for x in cfg.lr_weights(np, 0, np.float64)]
         late = [float(x) for x in cfg.lr_weights(np, 100, np.float64)]
         assert late[3] > early[3]  # cyclical dominates late
-    cfg = AdaptiveConfig(0.1, lr_rules={"trend": 1, "variance": 1, "grad_norm": 1, "cyclical": 1})
+    cfg = AdaptiveConfig(base_lr=0.1, lr_rules={"trend": 1, "variance": 1, "grad_norm": 1, "cyclical": 1})
     w_early = cfg.lr_weights(np, 0, np.float64)
     w_mid = cfg.lr_weights(np, int(1000 * np.log(2)), np.float64)  # progress 1/2
     assert w_early[1] > w_early[0] and w_mid[0] > w_mid[1] and w_mid[0] > w_mid[3]

@@ -32,6 +32,7 @@ from sched_core import _validate as v
 from sched_core._adaptive import LR_RULES
 from sched_core._adaptive import MOMENTUM_RULES
 from sched_core._adaptive import AdaptiveStats
+from torch_compat._base import check_optimizer
 from torch_compat._base import has_momentum
 from torch_compat._base import read_momentum
 from torch_compat._base import write_momentum
@@ -127,9 +128,7 @@ class AdaptiveScheduler:
                  total_steps: int | None = None, *, freeze_mode: str = "mask",
                  probe_every: int = 100, log_size: int = 10_000,
                  clip_norm: float | None = None) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer must be a torch.optim.Optimizer, got "
-                            f"{type(optimizer).__name__}")
+        check_optimizer(optimizer)
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         if not has_momentum(optimizer):
@@ -142,7 +141,7 @@ class AdaptiveScheduler:
         if momentum_rules is not None:
             kw["momentum_rules"] = momentum_rules
         self.config = AdaptiveConfig(
-            float(group0["lr"]) if base_lr is None else base_lr,
+            base_lr=float(group0["lr"]) if base_lr is None else base_lr,
             momentum=read_momentum(group0) if momentum is None else momentum,
             dynamic_weights=dynamic_weights, freeze_threshold=freeze_threshold,
             freeze_ema_beta=freeze_ema_beta, min_steps_before_freeze=min_steps_before_freeze,

@@ -27,7 +27,16 @@ from torch.optim.lr_scheduler import _warn_get_lr_called_within_step
 import sched_core as core
 from sched_core._scalar import SCALAR
 
-__all__ = ["CoreLRScheduler", "has_momentum", "read_momentum", "write_momentum"]
+__all__ = ["CoreLRScheduler", "check_optimizer", "has_momentum", "read_momentum",
+           "write_momentum"]
+
+
+def check_optimizer(optimizer: Any) -> Optimizer:
+    """Returns ``optimizer`` if it is a ``torch.optim.Optimizer``; TypeError otherwise."""
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got "
+                        f"{type(optimizer).__name__}")
+    return optimizer
 
 def has_momentum(optimizer: Optimizer) -> bool:
     """True if the optimizer's param groups carry ``momentum`` or ``betas``."""
@@ -64,7 +73,7 @@ def per_group(optimizer: Optimizer, name: str, value: Any, default: Sequence[flo
     ``None`` means each group's own value (``default``); a number applies to every
     group; a list/tuple must have one entry per group.
     """
-    n = len(optimizer.param_groups)
+    n = len(check_optimizer(optimizer).param_groups)
     if value is None:
         if default is None:
             raise TypeError(f"{name} must be given (a number or one per param group), got None")
@@ -82,9 +91,16 @@ def per_group(optimizer: Optimizer, name: str, value: Any, default: Sequence[flo
 class CoreLRScheduler(LRScheduler):
     """A torch ``LRScheduler`` whose values come from ``sched_core`` (Python floats, float64).
 
-    Subclasses set their hyperparameters as attributes, list them in
-    ``_hyperparams`` and implement :meth:`_build`, which returns one core LR
-    schedule per param group and, optionally, one momentum schedule per group.
+    One construction path: a subclass's ``__init__`` stores its hyperparameters as
+    attributes (per-group LR lists through :func:`per_group`) and calls
+    ``super().__init__(optimizer, last_epoch)``, which checks the optimizer, validates by
+    building the core specs (:meth:`_specs`) before anything touches the optimizer, lets
+    :meth:`_prepare` write what torch's class of the same name writes into the param groups,
+    then runs torch's ``LRScheduler.__init__``. A class whose spec takes the group's base LR
+    only names it: ``_spec_class`` (the ``sched_core`` spec), ``_spec_base`` (the spec field
+    that receives the base) and ``_hyperparams`` (the other fields, saved by
+    ``state_dict``). A class whose base LR is an argument (``base_lr=...``) sets
+    ``_explicit_bases``: they become ``base_lrs``, as torch's ``CyclicLR`` does.
 
     Composition follows torch's class of the same name: schedules whose core spec is
     chainable (``chain_kind`` ``"affine"``/``"reset"``: torch's recursive classes) apply
@@ -96,15 +112,22 @@ class CoreLRScheduler(LRScheduler):
 
     #: attribute names saved by state_dict (plain Python data only).
     _hyperparams: tuple[str, ...] = ()
+    #: the sched_core spec built per group from its base LR (None: the class overrides _specs)
+    _spec_class: type[core.Schedule] | None = None
+    #: the spec field that receives the group's base LR
+    _spec_base: str = "init_value"
+    #: a param group added later gets ``_specs([its base])`` (True) or group 0's spec
+    #: rescaled by the ratio of the bases (False: classes with their own per-group lists)
+    _from_bases: bool = True
+    #: per-group base LRs given as an argument (they become ``base_lrs``); None: torch's
+    _explicit_bases: list[float] | None = None
     _lr_specs: list[core.Schedule]
     _momentum_specs: list[core.Schedule] | None = None
     #: False for schedulers that evaluate themselves (GraCos) instead of one spec per group.
     _per_group_specs: bool = True
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer must be a torch.optim.Optimizer, got "
-                            f"{type(optimizer).__name__}")
+        check_optimizer(optimizer)
         if isinstance(last_epoch, bool) or not isinstance(last_epoch, int) or last_epoch < -1:
             raise ValueError(f"last_epoch must be an integer >= -1, got {last_epoch!r}")
         self._last_momentum: list[float] | None = None
@@ -113,26 +136,41 @@ class CoreLRScheduler(LRScheduler):
         # per group: (id, version, value) of a tensor LR we wrote, to skip reading it back
         self._tensor_marks: list[tuple[int, int, float] | None] = []
         self._values: list[Any] | None = None  # set by get_lr, consumed by _after_write
+        bases = self._explicit_bases
+        if bases is None:  # torch's base_lrs: initial_lr where set, else lr
+            bases = [_to_float(g.get("initial_lr", g["lr"])) for g in optimizer.param_groups]
+        self._check_momentum(self._specs(bases)[1], optimizer)  # validate before any write
+        self._prepare(optimizer, last_epoch)
         super().__init__(optimizer, last_epoch)
 
     # -- subclass API --------------------------------------------------------------------
-    def _build(self) -> tuple[list[core.Schedule], list[core.Schedule] | None]:
-        raise NotImplementedError
+    def _specs(self, bases: list[float]) -> tuple[list[core.Schedule], list[core.Schedule] | None]:
+        """One LR spec per param group from its base LR, and the momentum specs (or None)."""
+        if self._spec_class is None:
+            raise NotImplementedError(f"{type(self).__name__} must set _spec_class or "
+                                      "override _specs")
+        kw = {name: getattr(self, name) for name in self._hyperparams}
+        return [self._spec_class(**{self._spec_base: b}, **kw) for b in bases], None
+
+    def _prepare(self, optimizer: Optimizer, last_epoch: int) -> None:
+        """Writes what torch's class writes into the param groups before its first step."""
 
     def _spec_for_base(self, base: float) -> core.Schedule:
-        """LR schedule of a param group added after construction, whose base LR is ``base``.
-
-        Group 0's schedule with every LR-scale argument rescaled by ``base / base_0``.
-        """
+        """LR schedule of a param group added after construction, whose base LR is ``base``."""
+        if self._from_bases:
+            return self._specs([base])[0][0]
         spec0, base0 = self._lr_specs[0], _to_float(self.base_lrs[0])
         return spec0.scaled(base / base0) if base0 != 0 else spec0
 
+    def _check_momentum(self, moms: list[core.Schedule] | None, optimizer: Optimizer) -> None:
+        if moms is not None and not has_momentum(optimizer):
+            raise ValueError(f"{type(self).__name__} schedules momentum, but "
+                             f"{type(optimizer).__name__} has neither 'momentum' nor 'betas'")
+
     def _rebuild(self) -> None:
-        self._lr_specs, self._momentum_specs = self._build()
-        if self._momentum_specs is not None and not has_momentum(self.optimizer):
-            raise ValueError(
-                f"{type(self).__name__} schedules momentum, but "
-                f"{type(self.optimizer).__name__} has neither 'momentum' nor 'betas'")
+        self._lr_specs, self._momentum_specs = self._specs(
+            [_to_float(b) for b in self.base_lrs])
+        self._check_momentum(self._momentum_specs, self.optimizer)
 
     def _sync_groups(self) -> None:
         """Follows ``optimizer.add_param_group()``: a new group gets a schedule and a base.
@@ -185,6 +223,9 @@ class CoreLRScheduler(LRScheduler):
 
     # -- torch hooks ---------------------------------------------------------------------
     def _initial_step(self) -> None:
+        if self._explicit_bases is not None:  # used once: base_lrs (and state_dict) hold them
+            self.base_lrs = list(self._explicit_bases)
+            del self._explicit_bases
         self._rebuild()
         super()._initial_step()
 

@@ -14,6 +14,7 @@ from sched_core._finder import LRFinderResult
 from sched_core._finder import Tracker
 from sched_core._finder import batch_stream
 from sched_core._finder import finish
+from torch_compat._base import check_optimizer
 from torch_compat._schedulers import RangeFinder
 
 __all__ = ["LRFinder"]
@@ -68,9 +69,7 @@ class LRFinder:
                  criterion: Callable[[Any, Any], torch.Tensor]) -> None:
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-        if not isinstance(optimizer, torch.optim.Optimizer):
-            raise TypeError(f"optimizer must be a torch.optim.Optimizer, got "
-                            f"{type(optimizer).__name__}")
+        check_optimizer(optimizer)
         self.model, self.optimizer, self.criterion = model, optimizer, criterion
         self.result: LRFinderResult | None = None
 
@@ -107,7 +106,8 @@ class LRFinder:
         Raises:
           ValueError: ``loader`` yields no batch, or fewer than 3 finite losses were recorded.
         """
-        cfg = FinderConfig(start_lr, end_lr, num_steps, smooth, diverge_factor)
+        cfg = FinderConfig(start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, smooth=smooth,
+                           diverge_factor=diverge_factor)
         opt = self.optimizer
         model_state = copy.deepcopy(self.model.state_dict())
         modes = [(m, m.training) for m in self.model.modules()]

@@ -122,7 +122,8 @@ class GraCos(CoreLRScheduler):
                  clip_norm: float | None = None, last_epoch: int = -1) -> None:
         self.clip_norm = (None if clip_norm is None
                           else v.check_float("clip_norm", clip_norm, lo=0.0, lo_open=True))
-        spec = _Spec(initial_lr, final_lr, steps_per_epoch, total_epochs, mode=mode,
+        spec = _Spec(initial_lr=initial_lr, final_lr=final_lr, steps_per_epoch=steps_per_epoch,
+                     total_epochs=total_epochs, mode=mode,
                      warmup_epochs=warmup_epochs, amplitude=amplitude, frequency=frequency)
         for name in self._hyperparams:
             setattr(self, name, getattr(spec, name))
@@ -137,9 +138,10 @@ class GraCos(CoreLRScheduler):
         super().__init__(optimizer, last_epoch)
 
     # ------------------------------------------------------------------ plumbing
-    def _build(self):
-        self._spec = _Spec(self.initial_lr, self.final_lr, self.steps_per_epoch,
-                           self.total_epochs, mode=self.mode, warmup_epochs=self.warmup_epochs,
+    def _specs(self, bases):
+        self._spec = _Spec(initial_lr=self.initial_lr, final_lr=self.final_lr,
+                           steps_per_epoch=self.steps_per_epoch,
+                           total_epochs=self.total_epochs, mode=self.mode, warmup_epochs=self.warmup_epochs,
                            amplitude=self.amplitude, frequency=self.frequency)
         return [], None
 

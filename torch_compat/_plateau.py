@@ -15,6 +15,7 @@ from torch.optim.lr_scheduler import _param_groups_val_list
 from torch.optim.lr_scheduler import _update_param_group_val
 
 from sched_core import Plateau
+from torch_compat._base import check_optimizer
 from torch_compat._base import per_group
 
 __all__ = ["ReduceLROnPlateau"]
@@ -22,7 +23,8 @@ __all__ = ["ReduceLROnPlateau"]
 
 @functools.lru_cache(maxsize=64)
 def _rule(mode, factor, patience, threshold, threshold_mode, cooldown, eps) -> Plateau:
-    return Plateau(mode, factor, patience, threshold, threshold_mode, cooldown, 0.0, eps)
+    return Plateau(mode=mode, factor=factor, patience=patience, threshold=threshold,
+                   threshold_mode=threshold_mode, cooldown=cooldown, min_lr=0.0, eps=eps)
 
 
 class ReduceLROnPlateau(_TorchPlateau):
@@ -45,12 +47,11 @@ class ReduceLROnPlateau(_TorchPlateau):
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
                  cooldown: int = 0, min_lr: float | list[float] = 0.0,
                  eps: float = 1e-8) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer must be a torch.optim.Optimizer, got "
-                            f"{type(optimizer).__name__}")
+        check_optimizer(optimizer)
         mins = per_group(optimizer, "min_lr", min_lr, None)
         for m in mins:  # validates every argument before touching anything
-            Plateau(mode, factor, patience, threshold, threshold_mode, cooldown, m, eps)
+            Plateau(mode=mode, factor=factor, patience=patience, threshold=threshold,
+                    threshold_mode=threshold_mode, cooldown=cooldown, min_lr=m, eps=eps)
         # torch's own init, with a threshold mode it knows; ours is restored right after.
         super().__init__(optimizer, mode=mode, factor=factor,  # type: ignore[arg-type]
                          patience=patience,

@@ -30,6 +30,7 @@ from sched_core import _validate as v
 from sched_core._scalar import SCALAR
 from torch_compat._base import CoreLRScheduler
 from torch_compat._base import _to_float
+from torch_compat._base import check_optimizer
 from torch_compat._base import has_momentum
 from torch_compat._base import per_group
 from torch_compat._base import read_momentum
@@ -43,114 +44,94 @@ __all__ = [
 ]
 
 
-class _BaseLRScaled(CoreLRScheduler):
-    """Schedules scaled by each group's ``initial_lr`` (torch's ``base_lrs``)."""
-
-    _core: Any  # a sched_core schedule class taking (base, **hyperparameters)
-
-    def _kwargs(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self._hyperparams}
-
-    def _build(self):
-        kw = self._kwargs()
-        return [self._core(float(b), **kw) for b in self.base_lrs], None
-
-    def _validate(self) -> None:
-        self._core(1.0, **self._kwargs())  # raises ValueError/TypeError before any work
-
-    def _spec_for_base(self, base: float) -> core.Schedule:
-        return self._core(base, **self._kwargs())
-
-
-def _init(self, optimizer, last_epoch, **hyper):
-    for name, value in hyper.items():
-        setattr(self, name, value)
-    self._validate()
-    CoreLRScheduler.__init__(self, optimizer, last_epoch)
-
-
-class StepLR(_BaseLRScaled):
+class StepLR(CoreLRScheduler):
     """torch ``StepLR`` in closed form: ``base_lr * gamma ** (k // step_size)``."""
 
-    _core = core.StepLR
+    _spec_class = core.StepLR
     _hyperparams = ("step_size", "gamma")
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        _init(self, optimizer, last_epoch, step_size=step_size, gamma=gamma)
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer, last_epoch)
 
 
-class MultiStepLR(_BaseLRScaled):
+class MultiStepLR(CoreLRScheduler):
     """torch ``MultiStepLR``: ``base_lr * gamma ** #{milestones <= k}``."""
 
-    _core = core.MultiStepLR
+    _spec_class = core.MultiStepLR
     _hyperparams = ("milestones", "gamma")
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
         # like torch's Counter: any iterable (list, tuple, set), any order, repeats count twice
-        _init(self, optimizer, last_epoch,
-              milestones=list(v.check_milestones("milestones", milestones, strict=False,
-                                                 sort=True, min_value=0, allow_empty=True)),
-              gamma=gamma)
+        self.milestones = list(v.check_milestones("milestones", milestones, strict=False,
+                                                  sort=True, min_value=0, allow_empty=True))
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
 
 
-class ConstantLR(_BaseLRScaled):
+class ConstantLR(CoreLRScheduler):
     """torch ``ConstantLR``: ``base_lr * factor`` for ``k < total_iters``."""
 
-    _core = core.ConstantLR
+    _spec_class = core.ConstantLR
     _hyperparams = ("factor", "total_iters")
 
     def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1) -> None:
-        _init(self, optimizer, last_epoch, factor=factor, total_iters=total_iters)
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
 
 
-class LinearLR(_BaseLRScaled):
+class LinearLR(CoreLRScheduler):
     """torch ``LinearLR``: factor linear from ``start_factor`` to ``end_factor``."""
 
-    _core = core.LinearLR
+    _spec_class = core.LinearLR
     _hyperparams = ("start_factor", "end_factor", "total_iters")
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
                  end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
-        _init(self, optimizer, last_epoch, start_factor=start_factor, end_factor=end_factor,
-              total_iters=total_iters)
+        self.start_factor, self.end_factor = start_factor, end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
 
 
-class ExponentialLR(_BaseLRScaled):
+class ExponentialLR(CoreLRScheduler):
     """torch ``ExponentialLR``: ``base_lr * gamma ** k``."""
 
-    _core = core.ExponentialLR
+    _spec_class = core.ExponentialLR
     _hyperparams = ("gamma",)
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
-        _init(self, optimizer, last_epoch, gamma=gamma)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
 
 
-class PolynomialLR(_BaseLRScaled):
+class PolynomialLR(CoreLRScheduler):
     """torch ``PolynomialLR``: ``base_lr * (1 - min(k, T)/T) ** power``."""
 
-    _core = core.PolynomialLR
+    _spec_class = core.PolynomialLR
     _hyperparams = ("total_iters", "power")
 
     def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
                  last_epoch: int = -1) -> None:
-        _init(self, optimizer, last_epoch, total_iters=total_iters, power=power)
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
 
 
-class CosineAnnealingLR(_BaseLRScaled):
+class CosineAnnealingLR(CoreLRScheduler):
     """torch ``CosineAnnealingLR`` in closed form (periodic past ``T_max``, like torch)."""
 
-    _core = core.CosineAnnealingLR
+    _spec_class = core.CosineAnnealingLR
     _hyperparams = ("T_max", "eta_min")
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,  # noqa: N803
                  last_epoch: int = -1) -> None:
-        _init(self, optimizer, last_epoch, T_max=T_max, eta_min=eta_min)
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer, last_epoch)
 
 
-class CosineAnnealingWarmRestarts(_BaseLRScaled):
+class CosineAnnealingWarmRestarts(CoreLRScheduler):
     """torch ``CosineAnnealingWarmRestarts`` plus per-restart ``decay`` and a global warmup.
 
     With ``decay=1.0, warmup_steps=0`` it equals torch's class, including its state:
@@ -161,7 +142,7 @@ class CosineAnnealingWarmRestarts(_BaseLRScaled):
     Like torch's, it overwrites the LR from its bases (not chainable).
     """
 
-    _core = core.CosineAnnealingWarmRestarts
+    _spec_class = core.CosineAnnealingWarmRestarts
     _hyperparams = ("T_0", "T_mult", "eta_min", "decay", "warmup_steps")
     T_mult: float
     eta_min: float
@@ -172,15 +153,15 @@ class CosineAnnealingWarmRestarts(_BaseLRScaled):
     def __init__(self, optimizer: Optimizer, T_0: int, T_mult: float = 1,  # noqa: N803
                  eta_min: float = 0.0, last_epoch: int = -1, decay: float = 1.0,
                  warmup_steps: int = 0) -> None:
-        self.T_0 = T_0
-        spec = core.CosineAnnealingWarmRestarts(1.0, T_0, T_mult, eta_min, decay, warmup_steps)
+        self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
+        self.decay, self.warmup_steps = decay, warmup_steps
+        spec = cast(core.CosineAnnealingWarmRestarts, self._specs([1.0])[0][0])  # validates
         if last_epoch >= 0:  # resuming: torch's state at update last_epoch
             c, tau, length = spec.position(SCALAR, int(last_epoch))
         else:
             c, tau, length = 0, last_epoch, T_0
         self._cycle, self.T_cur, self.T_i = int(c), tau, int(length)
-        _init(self, optimizer, last_epoch, T_0=T_0, T_mult=T_mult, eta_min=eta_min, decay=decay,
-              warmup_steps=warmup_steps)
+        super().__init__(optimizer, last_epoch)
 
     def step(self, epoch: float | None = None) -> None:
         """Advances one update, or moves to ``epoch`` (int or float, as in torch).
@@ -188,8 +169,8 @@ class CosineAnnealingWarmRestarts(_BaseLRScaled):
         Like torch's, an explicit epoch is supported here (no deprecation warning):
         ``scheduler.step(epoch + i / iters)`` anneals within an epoch.
         """
-        spec = self._lr_specs[0] if self._lr_specs else core.CosineAnnealingWarmRestarts(
-            1.0, self.T_0, self.T_mult, self.eta_min, self.decay, self.warmup_steps)
+        spec = cast(core.CosineAnnealingWarmRestarts,
+                    self._lr_specs[0] if self._lr_specs else self._specs([1.0])[0][0])
         if epoch is None and self.last_epoch < 0:
             epoch = 0
         if epoch is None:
@@ -268,10 +249,7 @@ def _momentum_keys(optimizer: Optimizer, sched: Any) -> None:
 
 
 def _check_momentum_optimizer(optimizer: Optimizer, cls: str) -> None:
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got "
-                        f"{type(optimizer).__name__}")
-    if not has_momentum(optimizer):
+    if not has_momentum(check_optimizer(optimizer)):
         raise ValueError(f"{cls}: optimizer {type(optimizer).__name__} has neither 'momentum' "
                          "nor 'betas'; pass cycle_momentum=False to schedule the LR only")
 
@@ -286,6 +264,7 @@ class OneCycleLR(CoreLRScheduler):
     _hyperparams = ("max_lrs", "total_steps", "pct_start", "anneal_strategy", "cycle_momentum",
                     "base_momentums", "max_momentums", "div_factor", "final_div_factor",
                     "three_phase")
+    _from_bases = False
 
     def __init__(self, optimizer: Optimizer, max_lr: float | list[float],
                  total_steps: int | None = None, epochs: int | None = None,
@@ -314,23 +293,28 @@ class OneCycleLR(CoreLRScheduler):
         self.div_factor = div_factor
         self.final_div_factor = final_div_factor
         self.three_phase = three_phase
-        self._build()  # validate before touching the optimizer
-        if last_epoch == -1:
-            for group, m in zip(optimizer.param_groups, self.max_lrs, strict=True):
-                group["initial_lr"] = m / float(div_factor)
-                group["max_lr"] = m
-                group["min_lr"] = group["initial_lr"] / float(final_div_factor)
-            _momentum_keys(optimizer, self)
         super().__init__(optimizer, last_epoch)
 
-    def _build(self):
-        lrs = [core.OneCycleLR(m, self.total_steps, self.pct_start, self.anneal_strategy,
-                               self.div_factor, self.final_div_factor, self.three_phase)
+    def _prepare(self, optimizer: Optimizer, last_epoch: int) -> None:
+        if last_epoch == -1:
+            for group, m in zip(optimizer.param_groups, self.max_lrs, strict=True):
+                group["initial_lr"] = m / float(self.div_factor)
+                group["max_lr"] = m
+                group["min_lr"] = group["initial_lr"] / float(self.final_div_factor)
+            _momentum_keys(optimizer, self)
+
+    def _specs(self, bases):
+        lrs = [core.OneCycleLR(max_lr=m, total_steps=self.total_steps, pct_start=self.pct_start,
+                               anneal_strategy=self.anneal_strategy,
+                               div_factor=self.div_factor, final_div_factor=self.final_div_factor,
+                                   three_phase=self.three_phase)
                for m in self.max_lrs]
         if not self.cycle_momentum:
             return lrs, None
-        moms = [core.OneCycleMomentum(self.total_steps, b, m, self.pct_start,
-                                      self.anneal_strategy, self.three_phase)
+        moms = [core.OneCycleMomentum(total_steps=self.total_steps, base_momentum=b,
+                                      max_momentum=m, pct_start=self.pct_start,
+                                      anneal_strategy=self.anneal_strategy,
+                                          three_phase=self.three_phase)
                 for b, m in zip(self.base_momentums, self.max_momentums, strict=True)]
         return lrs, moms
 
@@ -342,8 +326,9 @@ class CyclicLR(CoreLRScheduler):
     it is not saved by ``state_dict`` (re-pass it when rebuilding).
     """
 
-    _hyperparams = ("base_lrs_arg", "max_lrs", "step_size_up", "step_size_down", "mode",
-                    "gamma", "scale_mode", "cycle_momentum", "base_momentums", "max_momentums")
+    _hyperparams = ("max_lrs", "step_size_up", "step_size_down", "mode", "gamma",
+                    "scale_mode", "cycle_momentum", "base_momentums", "max_momentums")
+    _from_bases = False
 
     def __init__(self, optimizer: Optimizer, base_lr: float | list[float],
                  max_lr: float | list[float], step_size_up: int = 2000,
@@ -355,7 +340,7 @@ class CyclicLR(CoreLRScheduler):
         self.cycle_momentum = v.check_bool("cycle_momentum", cycle_momentum)
         if self.cycle_momentum:
             _check_momentum_optimizer(optimizer, "CyclicLR")
-        self.base_lrs_arg = per_group(optimizer, "base_lr", base_lr, None)
+        self._explicit_bases = per_group(optimizer, "base_lr", base_lr, None)
         self.max_lrs = per_group(optimizer, "max_lr", max_lr, None)
         self.step_size_up = step_size_up
         self.step_size_down = step_size_down
@@ -365,13 +350,14 @@ class CyclicLR(CoreLRScheduler):
         self.scale_mode = scale_mode
         self.base_momentums = per_group(optimizer, "base_momentum", base_momentum, None)
         self.max_momentums = per_group(optimizer, "max_momentum", max_momentum, None)
-        self._build()
+        super().__init__(optimizer, last_epoch)
+
+    def _prepare(self, optimizer: Optimizer, last_epoch: int) -> None:
         if last_epoch == -1:
-            for group, b in zip(optimizer.param_groups, self.base_lrs_arg, strict=True):
+            for group, b in zip(optimizer.param_groups, cast(list, self._explicit_bases),
+                                strict=True):
                 _update_param_group_val(group, "lr", b)  # fill_ a tensor LR in place
             _momentum_keys(optimizer, self)
-        super().__init__(optimizer, last_epoch)
-        self.base_lrs = list(self.base_lrs_arg)
 
     def get_lr(self) -> list[Any]:
         """The closed form; at construction, torch's quirk: the groups' ``initial_lr``.
@@ -391,19 +377,19 @@ class CyclicLR(CoreLRScheduler):
                     mode=self.mode, gamma=self.gamma, scale_fn=self.scale_fn,
                     scale_mode=self.scale_mode)
 
-    def _build(self):
+    def _specs(self, bases):
         kw = self._cycle_kwargs()
-        lrs = [core.CyclicLR(b, m, **kw)
-               for b, m in zip(self.base_lrs_arg, self.max_lrs, strict=True)]
+        lrs = [core.CyclicLR(base_lr=b, max_lr=m, **kw)
+               for b, m in zip(bases, self.max_lrs, strict=True)]
         if not self.cycle_momentum:
             return lrs, None
-        moms = [core.CyclicMomentum(b, m, **kw)
+        moms = [core.CyclicMomentum(base_momentum=b, max_momentum=m, **kw)
                 for b, m in zip(self.base_momentums, self.max_momentums, strict=True)]
         return lrs, moms
 
 
 def _callables(optimizer: Optimizer, name: str, fn: Any) -> list[Callable[[int], float]]:
-    n = len(optimizer.param_groups)
+    n = len(check_optimizer(optimizer).param_groups)
     fns = list(fn) if isinstance(fn, (list, tuple)) else [fn] * n
     if len(fns) != n:
         raise ValueError(f"{name} must be a callable or a list of {n} callables (one per "
@@ -460,12 +446,8 @@ class LambdaLR(_CallableState):
         self.lr_lambdas = _callables(optimizer, "lr_lambda", lr_lambda)
         super().__init__(optimizer, last_epoch)
 
-    def _build(self):
-        return [core.LambdaLR(_to_float(b), f)
-                for b, f in zip(self.base_lrs, self.lr_lambdas)], None
-
-    def _spec_for_base(self, base: float) -> core.Schedule:
-        return core.LambdaLR(base, self.lr_lambdas[0])
+    def _specs(self, bases):
+        return [core.LambdaLR(init_value=b, fn=f) for b, f in zip(bases, self.lr_lambdas)], None
 
 
 
@@ -481,12 +463,9 @@ class MultiplicativeLR(_CallableState):
         self.lr_lambdas = _callables(optimizer, "lr_lambda", lr_lambda)
         super().__init__(optimizer, last_epoch)
 
-    def _build(self):
-        return [core.MultiplicativeLR(_to_float(b), f)
-                for b, f in zip(self.base_lrs, self.lr_lambdas)], None
-
-    def _spec_for_base(self, base: float) -> core.Schedule:
-        return core.MultiplicativeLR(base, self.lr_lambdas[0])
+    def _specs(self, bases):
+        return [core.MultiplicativeLR(init_value=b, fn=f)
+                for b, f in zip(bases, self.lr_lambdas)], None
 
     def get_lr(self) -> list[Any]:
         """The group's LR times ``lr_lambda(last_epoch)`` (unchanged at construction)."""
@@ -511,13 +490,10 @@ class SWALR(CoreLRScheduler):
     of ``step()`` calls, as in torch. Formula: ``sched_core.SWALR``.
     """
 
-    _hyperparams = ("swa_lrs", "anneal_epochs", "anneal_strategy", "start_lrs")
+    _hyperparams = ("swa_lrs", "anneal_epochs", "anneal_strategy")
 
     def __init__(self, optimizer: Optimizer, swa_lr: float | list[float], anneal_epochs: int = 10,
                  anneal_strategy: str = "cos", last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer must be a torch.optim.Optimizer, got "
-                            f"{type(optimizer).__name__}")
         self.swa_lrs = per_group(optimizer, "swa_lr", swa_lr, None)
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError("anneal_strategy must be one of 'cos' or 'linear', instead got "
@@ -526,18 +502,18 @@ class SWALR(CoreLRScheduler):
                 or anneal_epochs < 0:
             raise ValueError(f"anneal_epochs must be an integer >= 0, got {anneal_epochs!r}")
         self.anneal_epochs, self.anneal_strategy = anneal_epochs, anneal_strategy
-        self.start_lrs = [_to_float(g["lr"]) for g in optimizer.param_groups]
-        for swa, group in zip(self.swa_lrs, optimizer.param_groups, strict=True):
-            group["swa_lr"] = swa
-        self._build()  # validate before touching the optimizer further
+        # the annealing starts from each group's LR now (torch reads the group, not initial_lr)
+        self._explicit_bases = [_to_float(g["lr"]) for g in optimizer.param_groups]
         super().__init__(optimizer, last_epoch)
 
-    def _build(self):
-        return [core.SWALR(b, swa, self.anneal_epochs, self.anneal_strategy)
-                for b, swa in zip(self.start_lrs, self.swa_lrs, strict=True)], None
+    def _prepare(self, optimizer: Optimizer, last_epoch: int) -> None:
+        for swa, group in zip(self.swa_lrs, optimizer.param_groups, strict=True):
+            group["swa_lr"] = swa
 
-    def _spec_for_base(self, base: float) -> core.Schedule:
-        return core.SWALR(base, self.swa_lrs[0], self.anneal_epochs, self.anneal_strategy)
+    def _specs(self, bases):
+        return [core.SWALR(init_value=b, swa_lr=swa, anneal_epochs=self.anneal_epochs,
+                           anneal_strategy=self.anneal_strategy)
+                for b, swa in zip(bases, self.swa_lrs)], None
 
     def get_lr(self) -> list[Any]:
         """torch's SWALR step, indexed by the number of ``step()`` calls."""
@@ -551,7 +527,7 @@ class SWALR(CoreLRScheduler):
     _get_closed_form_lr = get_lr  # torch's SWALR ignores an explicit epoch
 
     def _construction_reference(self, i: int, group: dict[str, Any], cur: float) -> float:
-        return self.start_lrs[i] if i < len(self.start_lrs) else cur
+        return _to_float(self.base_lrs[i]) if i < len(self.base_lrs) else cur
 
     def lr_at(self, step: int) -> list[float]:
         """Closed-form LR after ``step`` calls to ``step()`` (counting construction as 0)."""
@@ -571,9 +547,8 @@ class SequentialLR(_TorchSequential):
         super().__init__(optimizer, list(schedulers), list(milestones), last_epoch)
 
     def _active(self, step: int) -> tuple[Any, int]:
-        idx = bisect.bisect_right(self._milestones, step)
-        start = 0 if idx == 0 else self._milestones[idx - 1]
-        return self._schedulers[idx], step - start
+        idx, local = core.segment(self._milestones, step)
+        return self._schedulers[idx], local
 
     def lr_at(self, step: int) -> list[float]:
         """Closed-form LR of every group for update ``step`` (``sched_core.Sequential``)."""
@@ -583,7 +558,9 @@ class SequentialLR(_TorchSequential):
         out = []
         for g in range(len(self.optimizer.param_groups)):
             members = [functools.partial(_group_lr, child, g) for child in self._schedulers]
-            out.append(float(core.Sequential(members, self._milestones)(SCALAR, int(step), float)))
+            out.append(float(core.Sequential(schedules=members,
+                                             milestones=self._milestones)(SCALAR, int(step),
+                                                                          float)))
         return out
 
     def momentum_at(self, step: int) -> list[float] | None:
@@ -614,7 +591,7 @@ class ChainedScheduler(_TorchChained):
         out = []
         for g in range(len(self.optimizer.param_groups)):
             specs = [cast(Any, s)._lr_specs[g] for s in self._schedulers]
-            out.append(float(core.Chained(specs)(SCALAR, int(step), float)))
+            out.append(float(core.Chained(specs=specs)(SCALAR, int(step), float)))
         return out
 
     def get_last_momentum(self) -> list[float] | None:
@@ -629,110 +606,111 @@ class ChainedScheduler(_TorchChained):
 # ------------------------------------------------------------------ combined library
 
 
-def _group_bases(optimizer: Optimizer) -> list[Any]:
-    """Each group's base LR as torch defines ``base_lrs``: ``initial_lr`` if set, else ``lr``.
+def _bases_arg(optimizer: Optimizer, name: str, value: Any) -> list[float] | None:
+    """A per-group LR argument that defaults to each group's own LR: None stays None (the
+    scheduler then uses torch's ``base_lrs``, ``initial_lr`` where set, else ``lr``)."""
+    check_optimizer(optimizer)
+    return None if value is None else per_group(optimizer, name, value, None)
 
-    So resuming with ``last_epoch=k`` scales by the original LR, not the scheduled one.
+
+class LinearWarmup(CoreLRScheduler):
+    """``base_lr * min(k + 1, W) / W``; ``base_lr=None`` uses each group's LR.
+
+    Formula: :class:`sched_core.LinearWarmup`.
     """
-    return [g.get("initial_lr", g["lr"]) for g in optimizer.param_groups]
 
-
-class _ScaleArg(CoreLRScheduler):
-    """Schedules whose LR-scale arguments are ``None`` (group LR), a number, or a list."""
-
-    _core: type[core.Schedule]
-    _scales: tuple[str, ...] = ("base_lr",)
-
-    def _setup(self, optimizer, last_epoch, scales: dict[str, Any], **hyper):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer must be a torch.optim.Optimizer, got "
-                            f"{type(optimizer).__name__}")
-        groups_lr = _group_bases(optimizer)
-        for name, value in scales.items():
-            setattr(self, name + "_list", per_group(optimizer, name, value, groups_lr))
-        for name, value in hyper.items():
-            setattr(self, name, value)
-        self._build()
-        CoreLRScheduler.__init__(self, optimizer, last_epoch)
-
-    def _build(self):
-        n = len(getattr(self, self._scales[0] + "_list"))
-        extra = {h: getattr(self, h) for h in self._hyperparams
-                 if h not in {s + "_list" for s in self._scales}}
-        specs = []
-        for g in range(n):
-            scales = {s: getattr(self, s + "_list")[g] for s in self._scales}
-            specs.append(self._core(**scales, **extra))
-        return specs, None
-
-
-class LinearWarmup(_ScaleArg):
-    """``base_lr * min(k + 1, W) / W``; ``base_lr=None`` uses each group's LR."""
-
-    _core = core.LinearWarmup
-    _hyperparams = ("base_lr_list", "warmup_steps")
+    _spec_class = core.LinearWarmup
+    _spec_base = "base_lr"
+    _hyperparams = ("warmup_steps",)
 
     def __init__(self, optimizer: Optimizer, base_lr: float | list[float] | None,
                  warmup_steps: int, last_epoch: int = -1) -> None:
-        self._setup(optimizer, last_epoch, {"base_lr": base_lr}, warmup_steps=warmup_steps)
+        self._explicit_bases = _bases_arg(optimizer, "base_lr", base_lr)
+        self.warmup_steps = warmup_steps
+        super().__init__(optimizer, last_epoch)
 
 
-class ExponentialWarmup(_ScaleArg):
-    """``start_lr * (base_lr/start_lr) ** ((k+1)/W)`` for ``k < W``, then ``base_lr``."""
+class ExponentialWarmup(CoreLRScheduler):
+    """``start_lr * (base_lr/start_lr) ** ((k+1)/W)`` for ``k < W``, then ``base_lr``.
 
-    _core = core.ExponentialWarmup
-    _hyperparams = ("base_lr_list", "warmup_steps", "start_lr")
+    Formula: :class:`sched_core.ExponentialWarmup`.
+    """
+
+    _spec_class = core.ExponentialWarmup
+    _spec_base = "base_lr"
+    _hyperparams = ("warmup_steps", "start_lr")
 
     def __init__(self, optimizer: Optimizer, base_lr: float | list[float] | None,
                  warmup_steps: int, start_lr: float = 1e-7, last_epoch: int = -1) -> None:
-        self._setup(optimizer, last_epoch, {"base_lr": base_lr}, warmup_steps=warmup_steps,
-                    start_lr=start_lr)
+        self._explicit_bases = _bases_arg(optimizer, "base_lr", base_lr)
+        self.warmup_steps, self.start_lr = warmup_steps, start_lr
+        super().__init__(optimizer, last_epoch)
 
 
-class CosineWarmup(_ScaleArg):
-    """Half-cosine ramp to ``base_lr`` over ``warmup_steps`` (never 0)."""
+class CosineWarmup(CoreLRScheduler):
+    """Half-cosine ramp to ``base_lr`` over ``warmup_steps`` (never 0).
 
-    _core = core.CosineWarmup
-    _hyperparams = ("base_lr_list", "warmup_steps")
+    Formula: :class:`sched_core.CosineWarmup`.
+    """
+
+    _spec_class = core.CosineWarmup
+    _spec_base = "base_lr"
+    _hyperparams = ("warmup_steps",)
 
     def __init__(self, optimizer: Optimizer, base_lr: float | list[float] | None,
                  warmup_steps: int, last_epoch: int = -1) -> None:
-        self._setup(optimizer, last_epoch, {"base_lr": base_lr}, warmup_steps=warmup_steps)
+        self._explicit_bases = _bases_arg(optimizer, "base_lr", base_lr)
+        self.warmup_steps = warmup_steps
+        super().__init__(optimizer, last_epoch)
 
 
-class WarmupWithDecay(_ScaleArg):
-    """Linear warmup then cosine to ``min_lr`` at ``total_steps``, then hold."""
+class WarmupWithDecay(CoreLRScheduler):
+    """Linear warmup then cosine to ``min_lr`` at ``total_steps``, then hold.
 
-    _core = core.WarmupWithDecay
-    _hyperparams = ("base_lr_list", "warmup_steps", "total_steps", "min_lr")
+    Formula: :class:`sched_core.WarmupWithDecay`.
+    """
+
+    _spec_class = core.WarmupWithDecay
+    _spec_base = "base_lr"
+    _hyperparams = ("warmup_steps", "total_steps", "min_lr")
 
     def __init__(self, optimizer: Optimizer, base_lr: float | list[float] | None,
                  warmup_steps: int, total_steps: int, min_lr: float = 0.0,
                  last_epoch: int = -1) -> None:
-        self._setup(optimizer, last_epoch, {"base_lr": base_lr}, warmup_steps=warmup_steps,
-                    total_steps=total_steps, min_lr=min_lr)
+        self._explicit_bases = _bases_arg(optimizer, "base_lr", base_lr)
+        self.warmup_steps, self.total_steps, self.min_lr = warmup_steps, total_steps, min_lr
+        super().__init__(optimizer, last_epoch)
 
 
-class ExponentialCyclicLR(_ScaleArg):
-    """Exponential cycles of ``step_size`` updates with peak decay ``gamma`` per cycle."""
+class ExponentialCyclicLR(CoreLRScheduler):
+    """Exponential cycles of ``step_size`` updates with peak decay ``gamma`` per cycle.
 
-    _core = core.ExponentialCyclicLR
-    _scales = ("base_lr", "max_lr")
-    _hyperparams = ("base_lr_list", "max_lr_list", "step_size", "gamma")
+    Formula: :class:`sched_core.ExponentialCyclicLR`.
+    """
+
+    _hyperparams = ("max_lrs", "step_size", "gamma")
+    _from_bases = False
 
     def __init__(self, optimizer: Optimizer, base_lr: float | list[float] | None,
                  max_lr: float | list[float], step_size: int, gamma: float = 0.96,
                  last_epoch: int = -1) -> None:
-        self._setup(optimizer, last_epoch, {"base_lr": base_lr, "max_lr": max_lr},
-                    step_size=step_size, gamma=gamma)
+        self._explicit_bases = _bases_arg(optimizer, "base_lr", base_lr)
+        self.max_lrs = per_group(optimizer, "max_lr", max_lr, None)
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer, last_epoch)
+
+    def _specs(self, bases):
+        return [core.ExponentialCyclicLR(base_lr=b, max_lr=m, step_size=self.step_size,
+                                         gamma=self.gamma)
+                for b, m in zip(bases, self.max_lrs, strict=True)], None
 
 
 # ------------------------------------------------------------------ lr-momentum-scheduler
 
 
 def _rows(optimizer: Optimizer, name: str, values: Any) -> list[list[float]]:
+    n = len(check_optimizer(optimizer).param_groups)
     arr = np.asarray(values, dtype=np.float64)
-    n = len(optimizer.param_groups)
     if arr.ndim == 1:
         return [arr.tolist()] * n
     if arr.ndim == 2:
@@ -752,23 +730,21 @@ class ListScheduler(CoreLRScheduler):
     """
 
     _hyperparams = ("lrs", "momentums")
+    _from_bases = False
 
     def __init__(self, optimizer: Optimizer, lrs: Any, momentums: Any = None,
                  last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer must be a torch.optim.Optimizer, got "
-                            f"{type(optimizer).__name__}")
         self.lrs = _rows(optimizer, "lrs", lrs)
         self.momentums = None if momentums is None else _rows(optimizer, "momentums", momentums)
         if self.momentums is not None and not has_momentum(optimizer):
             raise ValueError(f"momentums given, but {type(optimizer).__name__} has neither "
                              "'momentum' nor 'betas'")
-        self._build()
         super().__init__(optimizer, last_epoch)
 
-    def _build(self):
-        lrs = [core.ListSchedule(r) for r in self.lrs]
-        moms = None if self.momentums is None else [core.ListSchedule(r) for r in self.momentums]
+    def _specs(self, bases):
+        lrs = [core.ListSchedule(values=r) for r in self.lrs]
+        moms = (None if self.momentums is None
+                else [core.ListSchedule(values=r) for r in self.momentums])
         return lrs, moms
 
 
@@ -785,9 +761,6 @@ class LambdaScheduler(_CallableState):
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list,
                  momentum_lambda: Callable[[int], float] | list | None = None,
                  last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer must be a torch.optim.Optimizer, got "
-                            f"{type(optimizer).__name__}")
         self.lr_lambdas = _callables(optimizer, "lr_lambda", lr_lambda)
         self.momentum_lambdas = None
         self.base_momentums = None
@@ -805,15 +778,13 @@ class LambdaScheduler(_CallableState):
             self.base_momentums = [float(g["initial_momentum"]) for g in optimizer.param_groups]
         super().__init__(optimizer, last_epoch)
 
-    def _build(self):
-        lrs = [core.LambdaLR(_to_float(b), f) for b, f in zip(self.base_lrs, self.lr_lambdas)]
+    def _specs(self, bases):
+        lrs = [core.LambdaLR(init_value=b, fn=f) for b, f in zip(bases, self.lr_lambdas)]
         if self.momentum_lambdas is None:
             return lrs, None
-        moms = [core.LambdaLR(b, f) for b, f in zip(self.base_momentums, self.momentum_lambdas)]
+        moms = [core.LambdaLR(init_value=b, fn=f)
+                for b, f in zip(cast(list, self.base_momentums), self.momentum_lambdas)]
         return lrs, moms
-
-    def _spec_for_base(self, base: float) -> core.Schedule:
-        return core.LambdaLR(base, self.lr_lambdas[0])
 
 
 
@@ -821,17 +792,17 @@ class RangeFinder(CoreLRScheduler):
     """LR range-test sweep from ``start_lr`` to ``end_lr`` over ``num_steps`` (geometric)."""
 
     _hyperparams = ("num_steps", "start_lr", "end_lr")
+    _from_bases = False
 
     def __init__(self, optimizer: Optimizer, num_steps: int, start_lr: float = 1e-7,
                  end_lr: float = 1.0, last_epoch: int = -1) -> None:
         self.num_steps, self.start_lr, self.end_lr = num_steps, start_lr, end_lr
-        self._build()
         super().__init__(optimizer, last_epoch)
 
-    def _build(self):
-        spec = core.RangeFinder(self.num_steps, self.start_lr, self.end_lr)
-        n = len(self.optimizer.param_groups) if hasattr(self, "optimizer") else 1
-        return [spec] * n, None
+    def _specs(self, bases):
+        spec = core.RangeFinder(num_steps=self.num_steps, start_lr=self.start_lr,
+                                end_lr=self.end_lr)
+        return [spec] * len(bases), None
 
 
 class OneCyclePolicy(CoreLRScheduler):
@@ -842,25 +813,24 @@ class OneCyclePolicy(CoreLRScheduler):
     """
 
     _hyperparams = ("max_lrs", "num_steps", "momentum_range")
+    _from_bases = False
 
     def __init__(self, optimizer: Optimizer, max_lr: float | list[float] | None,
                  num_steps: int, momentum_range: tuple[float, float] | None = (0.85, 0.95),
                  last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer must be a torch.optim.Optimizer, got "
-                            f"{type(optimizer).__name__}")
-        self.max_lrs = per_group(optimizer, "max_lr", max_lr, _group_bases(optimizer))
+        self.max_lrs = per_group(optimizer, "max_lr", max_lr,
+                                 [g.get("initial_lr", g["lr"]) for g in optimizer.param_groups])
         self.num_steps = num_steps
         self.momentum_range = None if momentum_range is None else list(momentum_range)
         if self.momentum_range is not None and not has_momentum(optimizer):
             raise ValueError(f"momentum_range given, but {type(optimizer).__name__} has neither "
                              "'momentum' nor 'betas'; pass momentum_range=None")
-        self._build()
         super().__init__(optimizer, last_epoch)
 
-    def _build(self):
-        lrs = [core.OneCyclePolicyLR(m, self.num_steps) for m in self.max_lrs]
+    def _specs(self, bases):
+        lrs = [core.OneCyclePolicyLR(max_lr=m, num_steps=self.num_steps) for m in self.max_lrs]
         if self.momentum_range is None:
             return lrs, None
-        mom = core.OneCyclePolicyMomentum(self.num_steps, tuple(self.momentum_range))
+        mom = core.OneCyclePolicyMomentum(num_steps=self.num_steps,
+                                          momentum_range=tuple(self.momentum_range))
         return lrs, [mom] * len(lrs)
