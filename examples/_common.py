@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from sched_core import catalog
+from sched_tools import _records as records
 
 
 def digits():
@@ -35,7 +35,7 @@ def parser(description: str, default_schedule: str = "gracos") -> argparse.Argum
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-2, help="peak / initial learning rate")
     p.add_argument("--schedule", default=default_schedule,
-                   help=f"any of: {', '.join(sorted(catalog.CATALOG))}")
+                   help=f"any of: {', '.join(sorted(records.plottable()))}")
     p.add_argument("--out", default="out", help="output folder")
     p.add_argument("--no-progress", action="store_true", help="disable the progress bar")
     return p
@@ -44,9 +44,9 @@ def parser(description: str, default_schedule: str = "gracos") -> argparse.Argum
 def parse(p: argparse.ArgumentParser, argv=None):
     """Parses flags; returns ``(args, schedule_overrides)``."""
     args, extra = p.parse_known_args(argv)
-    if args.schedule not in catalog.CATALOG:
+    if args.schedule not in records.plottable():
         p.error(f"unknown --schedule {args.schedule!r}; valid: "
-                f"{', '.join(sorted(catalog.CATALOG))}")
+                f"{', '.join(sorted(records.plottable()))}")
     if len(extra) % 2:
         p.error(f"schedule parameters must be --name value pairs, got {extra}")
     over = {}
@@ -68,7 +68,7 @@ def schedule_kwargs(name, steps_per_epoch, epochs, lr, overrides):
                   total_epochs=epochs, mode="auto")
         kw.update(overrides)
         return kw
-    return catalog.demo_kwargs(name, steps_per_epoch * epochs, lr, overrides)
+    return records.demo_kwargs(name, steps_per_epoch * epochs, lr, overrides)
 
 
 def progress(total, disable):

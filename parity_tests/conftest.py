@@ -6,7 +6,7 @@ import functools
 
 import pytest
 
-from sched_core.cases import case_by_id
+from sched_tools._records import case_by_id
 from parity_tests import harness
 
 

@@ -12,28 +12,11 @@ import numpy as np
 import sched_core as core
 from sched_tools._parity import (builtin_available, has_momentum, make_torch_scheduler,
                                  optax_kwargs, run_optax, run_torch)
-from sched_core.cases import Case
+from sched_tools._records import RECORDS, Case
 from parity_tests import oracles
 
 __all__ = ["builtin_available", "has_momentum", "make_torch_scheduler", "run_optax",
-           "run_torch", "run_core", "run_oracle", "CORE_LR", "CORE_MOMENTUM"]
-
-# optax factory name -> sched_core class (LR), for the exact torch_compat comparison.
-CORE_LR = {
-    "step_lr": core.StepLR, "multistep_lr": core.MultiStepLR,
-    "exponential_lr": core.ExponentialLR, "constant_lr": core.ConstantLR,
-    "linear_lr": core.LinearLR, "polynomial_lr": core.PolynomialLR,
-    "cosine_annealing_lr": core.CosineAnnealingLR,
-    "cosine_annealing_warm_restarts": core.CosineAnnealingWarmRestarts,
-    "one_cycle_lr": core.OneCycleLR, "cyclic_lr": core.CyclicLR, "lambda_lr": core.LambdaLR,
-    "multiplicative_lr": core.MultiplicativeLR, "swalr": core.SWALR,
-    "linear_warmup": core.LinearWarmup, "exponential_warmup": core.ExponentialWarmup,
-    "cosine_warmup": core.CosineWarmup, "warmup_with_decay": core.WarmupWithDecay,
-    "exponential_cyclic_lr": core.ExponentialCyclicLR, "list_schedule": core.ListSchedule,
-    "range_finder": core.RangeFinder, "one_cycle_policy": core.OneCyclePolicyLR,
-}
-CORE_MOMENTUM = {"one_cycle_lr": core.OneCycleMomentum, "cyclic_lr": core.CyclicMomentum}
-
+           "run_torch", "run_core", "run_oracle"]
 
 def run_core(case: Case, steps: int | None = None, xp=None):
     """Evaluates ``sched_core`` in float64 one step at a time: on Python scalars (the
@@ -47,13 +30,14 @@ def run_core(case: Case, steps: int | None = None, xp=None):
     lrs, moms = [], []
     for factor in case.group_factors:
         kw = optax_kwargs(case, factor)
+        rec = RECORDS[case.schedule]
         if case.schedule == "one_cycle_policy":
-            lr_spec = core.OneCyclePolicyLR(kw["max_lr"], kw["num_steps"])
-            mom_spec = core.OneCyclePolicyMomentum(kw["num_steps"],
-                                                   kw.get("momentum_range", (0.85, 0.95)))
+            lr_spec = core.OneCyclePolicyLR(max_lr=kw["max_lr"], num_steps=kw["num_steps"])
+            mom_spec = core.OneCyclePolicyMomentum(
+                num_steps=kw["num_steps"], momentum_range=kw.get("momentum_range", (0.85, 0.95)))
         else:
-            lr_spec = CORE_LR[case.schedule](**kw)
-            mom_spec = (CORE_MOMENTUM[case.schedule](**case.momentum)
+            lr_spec = rec.core(**kw)
+            mom_spec = (rec.core_momentum(**case.momentum)
                         if case.momentum is not None else None)
         lrs.append([float(lr_spec(xp, to_k(k), dt)) for k in range(n)])
         if mom_spec is not None:

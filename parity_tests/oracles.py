@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from sched_core.cases import LAMBDAS, Case, group_kwargs
+from sched_tools._records import LAMBDAS, Case, group_kwargs
 
 
 def _cos_anneal(start, end, pct):

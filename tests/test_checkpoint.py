@@ -17,7 +17,7 @@ import torch
 
 import optax_sched
 import torch_compat
-from sched_core.cases import CASES
+from sched_tools._records import CASES
 from parity_tests import harness
 
 SHAPES = {"a": (3,), "b": (2, 2), "c": (1,)}

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from sched_core import catalog
+from sched_tools import _records as records
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -53,7 +53,7 @@ def _png_ok(path: pathlib.Path):
 def test_list_shows_every_schedule_with_defaults():
     proc = _cli("list")
     assert proc.returncode == 0, proc.stderr
-    for name in catalog.CATALOG:
+    for name in records.plottable():
         assert f"{name}(" in proc.stdout
     assert "one_cycle_lr(max_lr, total_steps, pct_start=0.3" in proc.stdout
     assert "reduce_on_plateau(" in proc.stdout and "adaptive(" in proc.stdout
@@ -95,14 +95,14 @@ def test_gallery_command_produces_valid_images(tmp_path):
     proc = _cli("gallery", "--out-dir", str(tmp_path), "--steps", "60")
     assert proc.returncode == 0, proc.stderr
     files = sorted(tmp_path.glob("*.png"))
-    assert [f.stem for f in files] == sorted(catalog.families())
+    assert [f.stem for f in files] == sorted(records.families())
     for f in files:
         _png_ok(f)
 
 
 def test_readme_gallery_images_exist():
     readme = (ROOT / "README.md").read_text()
-    for family in catalog.families():
+    for family in records.families():
         assert f"docs/gallery/{family}.png" in readme
         _png_ok(ROOT / "docs" / "gallery" / f"{family}.png")
 

@@ -1,13 +1,13 @@
-"""Every schedule either face exports has its records: parity family, >= 3 parity cases, a
-catalog entry (CLI/gallery), a docs/math.md section and a README row.
+"""Every schedule either face exports has its record (``sched_tools._records``): a kind, at
+least 3 parity cases for schedules, a docs/math.md section, and the README's table is the one
+the records generate.
 
-The check loops over what the packages *export*, not over the registries, so a schedule
-added with only its library code fails here.
+The check loops over what the packages *export*, not over the records, so a schedule added
+with only its library code fails here.
 """
 
 from __future__ import annotations
 
-import collections
 import inspect
 import pathlib
 
@@ -17,59 +17,54 @@ from torch.optim.lr_scheduler import LRScheduler
 import optax_sched
 import optax_sched._schedules as optax_schedules
 import torch_compat
-from sched_core.cases import CASES
-from sched_core.cases import FAMILIES
-from sched_core.catalog import CATALOG
+from optax_sched._by_name import MOMENTUM_COMPANIONS
+from sched_tools._records import RECORDS
+from sched_tools._records import readme_table
+from torch_compat._by_name import FACES
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
-#: optax_sched schedule factories without a parity family of their own, and why
-COMPOSITES = {
-    "sequential_lr": "composes other schedules (tested in parity_tests/test_torch_contract.py)",
-    "chained_scheduler": "composes other schedules (tested against torch's ChainedScheduler)",
-    "one_cycle_momentum": "the momentum of the one_cycle_lr family (its cases carry it)",
-    "cyclic_momentum": "the momentum of the cyclic_lr family (its cases carry it)",
+#: exported names that are parts of a record rather than schedules of their own, and why
+PARTS = {
+    "one_cycle_momentum": "the momentum of the one_cycle_lr record (its cases carry it)",
+    "cyclic_momentum": "the momentum of the cyclic_lr record (its cases carry it)",
     "from_core": "wraps any core spec",
-}
-#: torch_compat LRScheduler classes outside the families, and why
-TORCH_EXTRAS = {
     "CoreLRScheduler": "the base class",
-    "SequentialLR": "torch's container (composition tests)",
-    "ChainedScheduler": "torch's container (composition tests)",
-    "ReduceLROnPlateau": "stateful (parity_tests/test_plateau_parity.py)",
-    "GraCos": "stateful (parity_tests/test_gracos_parity.py)",
-    "GraCosOOP": "stateful (parity_tests/test_gracos_parity.py)",
-    "LambdaScheduler": "LambdaLR plus a momentum lambda (tests/test_torch_compat.py)",
+    "GraCosOOP": "the out-of-phase variant of the gracos record",
 }
 
 
-def missing_records(optax_names, torch_classes) -> list[str]:
+def _torch_class(name: str, records) -> str | None:
+    rec = records[name]
+    if rec.torch_class is not None:
+        return rec.torch_class
+    face = FACES.get(name)
+    return None if face is None else face.torch_class
+
+
+def missing_records(optax_names, torch_classes, records=RECORDS) -> list[str]:
     """What each exported schedule lacks; empty when every record is there."""
-    readme = (ROOT / "README.md").read_text()
     math_doc = (ROOT / "docs" / "math.md").read_text()
-    cases = collections.Counter(c.schedule for c in CASES)
-    families_by_class = {f.torch_class for f in FAMILIES.values()}
     missing = []
     for name in optax_names:
-        if name in COMPOSITES:
+        if name in PARTS:
             continue
-        if name not in FAMILIES:
-            missing.append(f"{name}: no parity family (sched_core.cases.FAMILIES)")
-        if cases[name] < 3:
-            missing.append(f"{name}: {cases[name]} parity cases, at least 3 needed")
-        if name not in CATALOG:
-            missing.append(f"{name}: no catalog entry (sched_core.catalog.CATALOG)")
+        rec = records.get(name)
+        if rec is None:
+            missing.append(f"{name}: no record (sched_tools._records)")
+            continue
+        if rec.kind == "schedule" and len(rec.cases) < 3:
+            missing.append(f"{name}: {len(rec.cases)} parity cases, at least 3 needed")
+        if rec.kind == "schedule" and name not in FACES:
+            missing.append(f"{name}: no torch face (torch_compat._by_name.FACES)")
+        if not rec.math:
+            missing.append(f"{name}: no docs/math.md anchor")
         if name not in math_doc:
             missing.append(f"{name}: not in docs/math.md")
-        if f"`{name}(" not in readme:
-            missing.append(f"{name}: no README table row")
+    claimed = {_torch_class(n, records) for n in records}
     for cls_name in torch_classes:
-        if cls_name in TORCH_EXTRAS:
-            continue
-        if cls_name not in families_by_class:
-            missing.append(f"torch_compat.{cls_name}: no parity family maps to it")
-        if f"`{cls_name}" not in readme:
-            missing.append(f"torch_compat.{cls_name}: no README table row")
+        if cls_name not in PARTS and cls_name not in claimed:
+            missing.append(f"torch_compat.{cls_name}: no record claims it")
     return missing
 
 
@@ -78,16 +73,33 @@ def _exported_factories(module_all, namespace) -> list[str]:
             and inspect.isfunction(getattr(namespace, n))]
 
 
+def _transforms() -> list[str]:
+    return [n for n in ("gracos", "reduce_on_plateau", "adaptive") if n in optax_sched.__all__]
+
+
 def _exported_torch_classes() -> list[str]:
     return [n for n in torch_compat.__all__
             if inspect.isclass(getattr(torch_compat, n))
-            and issubclass(getattr(torch_compat, n), LRScheduler)]
+            and (issubclass(getattr(torch_compat, n), LRScheduler)
+                 or n == "AdaptiveScheduler")]
 
 
 def test_every_exported_schedule_has_all_its_records():
     factories = _exported_factories(optax_sched.__all__, optax_sched)
     assert len(factories) >= 25  # the check really sees the factories
-    assert missing_records(factories, _exported_torch_classes()) == []
+    assert missing_records(factories + _transforms(), _exported_torch_classes()) == []
+
+
+def test_readme_table_is_the_generated_one():
+    readme = (ROOT / "README.md").read_text()
+    assert readme_table() in readme, "README table is stale: paste `optax-sched table`"
+
+
+def test_momentum_companions_are_exported():
+    for name, (factory, shared) in MOMENTUM_COMPANIONS.items():
+        assert name in RECORDS and factory in optax_sched.__all__
+        params = inspect.signature(getattr(optax_sched, factory)).parameters
+        assert set(shared) <= set(params), (factory, shared)
 
 
 def test_a_schedule_added_without_its_records_is_caught(monkeypatch):
@@ -103,17 +115,27 @@ def test_a_schedule_added_without_its_records_is_caught(monkeypatch):
     assert "warmup_stable_decay" in names
 
     class WarmupStableDecay(torch_compat.CoreLRScheduler):
-        """A new torch class added without its family."""
+        """A new torch class added without its record."""
 
     monkeypatch.setattr(torch_compat, "WarmupStableDecay", WarmupStableDecay, raising=False)
     missing = missing_records(names, [*_exported_torch_classes(), "WarmupStableDecay"])
-    assert any(m.startswith("warmup_stable_decay: no parity family") for m in missing)
-    assert any(m.startswith("warmup_stable_decay: 0 parity cases") for m in missing)
-    assert any(m.startswith("warmup_stable_decay: no catalog entry") for m in missing)
-    assert any(m.startswith("warmup_stable_decay: not in docs/math.md") for m in missing)
-    assert any(m.startswith("torch_compat.WarmupStableDecay: no parity family") for m in missing)
+    assert "warmup_stable_decay: no record (sched_tools._records)" in missing
+    assert "torch_compat.WarmupStableDecay: no record claims it" in missing
 
 
-@pytest.mark.parametrize("name", sorted(COMPOSITES))
+def test_a_record_without_cases_or_math_is_caught():
+    import dataclasses
+
+    bare = dataclasses.replace(RECORDS["step_lr"], name="warmup_stable_decay", cases=(),
+                               math="")
+    missing = missing_records(["warmup_stable_decay"], [],
+                              {**RECORDS, "warmup_stable_decay": bare})
+    assert "warmup_stable_decay: 0 parity cases, at least 3 needed" in missing
+    assert "warmup_stable_decay: no torch face (torch_compat._by_name.FACES)" in missing
+    assert "warmup_stable_decay: no docs/math.md anchor" in missing
+    assert "warmup_stable_decay: not in docs/math.md" in missing
+
+
+@pytest.mark.parametrize("name", sorted(PARTS))
 def test_every_exemption_is_still_exported(name):
-    assert name in optax_schedules.__all__
+    assert name in optax_schedules.__all__ or name in torch_compat.__all__

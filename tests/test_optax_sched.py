@@ -11,7 +11,7 @@ import torch
 
 import optax_sched
 import torch_compat
-from sched_core.cases import CASES, LAMBDAS, group_kwargs
+from sched_tools._records import CASES, LAMBDAS, group_kwargs
 
 _INT32_MAX = 2**31 - 1
 

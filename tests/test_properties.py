@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import optax_sched
 import torch_compat
-from sched_core.tolerances import max_violation
+from sched_tools._tolerances import max_violation
 
 LR = st.floats(1e-6, 10.0)
 STEPS = st.integers(1, 300)

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import torch_compat
-from sched_core.cases import CASES, case_by_id
+from sched_tools._records import CASES, case_by_id
 from parity_tests import harness
 
 

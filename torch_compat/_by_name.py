@@ -1,54 +1,98 @@
-"""Building torch_compat schedulers by name, with the optax_sched factories' arguments."""
+"""Building torch_compat schedulers by optax_sched factory name, with the factory's arguments."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import _update_param_group_val
 
-from sched_core import catalog
-from sched_core.cases import FAMILIES
+from torch_compat._base import check_optimizer
 from torch_compat._base import has_momentum
 
-__all__ = ["from_name"]
+__all__ = ["FACES", "TorchFace", "from_name"]
+
+
+@dataclasses.dataclass(frozen=True)
+class TorchFace:
+    """How an ``optax_sched`` factory's arguments map onto a ``torch_compat`` class.
+
+    Attributes:
+      torch_class: the ``torch_compat`` class name.
+      scale: ``"group"``: the factory's ``init_value`` is each param group's ``lr`` (torch's
+        signature; other scale arguments become per-group lists); ``"list"``: the
+        scale arguments are passed to the class, one value or one per param group.
+      rename: ``(factory argument, torch argument)`` pairs.
+      momentum: the class schedules momentum when the optimizer has one (``cycle_momentum``).
+    """
+
+    torch_class: str
+    scale: str = "group"
+    rename: tuple[tuple[str, str], ...] = ()
+    momentum: bool = False
+
+
+#: optax_sched factory name -> its torch_compat face
+FACES: dict[str, TorchFace] = {
+    "step_lr": TorchFace("StepLR"),
+    "multistep_lr": TorchFace("MultiStepLR"),
+    "exponential_lr": TorchFace("ExponentialLR"),
+    "constant_lr": TorchFace("ConstantLR"),
+    "linear_lr": TorchFace("LinearLR"),
+    "polynomial_lr": TorchFace("PolynomialLR"),
+    "cosine_annealing_lr": TorchFace("CosineAnnealingLR"),
+    "cosine_annealing_warm_restarts": TorchFace("CosineAnnealingWarmRestarts"),
+    "one_cycle_lr": TorchFace("OneCycleLR", "list", momentum=True),
+    "cyclic_lr": TorchFace("CyclicLR", "list", momentum=True),
+    "lambda_lr": TorchFace("LambdaLR", rename=(("fn", "lr_lambda"),)),
+    "multiplicative_lr": TorchFace("MultiplicativeLR", rename=(("fn", "lr_lambda"),)),
+    "swalr": TorchFace("SWALR"),
+    "linear_warmup": TorchFace("LinearWarmup", "list"),
+    "exponential_warmup": TorchFace("ExponentialWarmup", "list"),
+    "cosine_warmup": TorchFace("CosineWarmup", "list"),
+    "warmup_with_decay": TorchFace("WarmupWithDecay", "list"),
+    "exponential_cyclic_lr": TorchFace("ExponentialCyclicLR", "list"),
+    "list_schedule": TorchFace("ListScheduler", "list", rename=(("values", "lrs"),)),
+    "range_finder": TorchFace("RangeFinder", "list"),
+    "one_cycle_policy": TorchFace("OneCyclePolicy", "list"),
+    "gracos": TorchFace("GraCos", "list"),
+}
 
 
 def from_name(name: str, optimizer: Optimizer, **kwargs: Any):
-    """Builds the torch_compat scheduler of catalog schedule ``name``.
+    """Builds the torch_compat scheduler of ``optax_sched`` factory ``name``.
 
-    ``kwargs`` are the ``optax_sched`` factory's arguments (``init_value`` becomes every
-    param group's ``lr`` for torch-signature classes), so one set of arguments gives the
-    same sequence in both frameworks. Momentum is scheduled when the class does it and the
-    optimizer has ``momentum``/``betas``. ``gracos`` accepts ``out_of_phase=True``
-    (``GraCosOOP``).
+    ``kwargs`` are the ``optax_sched`` factory's arguments (for torch-signature classes the
+    first LR-scale argument, e.g. ``init_value``, becomes every param group's ``lr``), so one
+    set of arguments gives the same sequence in both frameworks. Momentum is scheduled when
+    the class does it and the optimizer has ``momentum``/``betas``. ``gracos`` accepts
+    ``out_of_phase=True`` (``GraCosOOP``).
 
     Raises:
       KeyError: unknown name (the message lists the valid ones).
+      ValueError, TypeError: invalid arguments, from the class.
     """
     import torch_compat
 
-    if name not in catalog.CATALOG:
-        raise KeyError(f"unknown schedule {name!r}; valid: {', '.join(sorted(catalog.CATALOG))}")
+    check_optimizer(optimizer)
+    if name not in FACES:
+        raise KeyError(f"unknown schedule {name!r}; valid: {', '.join(sorted(FACES))}")
+    face = FACES[name]
     kw = dict(kwargs)
     if name == "gracos":
         cls = torch_compat.GraCosOOP if kw.pop("out_of_phase", False) else torch_compat.GraCos
         kw.pop("inner", None)
         return cls(optimizer, **kw)
-    fam = FAMILIES[name]
-    if name == "lambda_lr":
-        kw.setdefault("fn", catalog.demo_lambda)
-    if name == "multiplicative_lr":
-        kw.setdefault("fn", catalog.demo_factor)
-    for src, dst in fam.rename:
+    for src, dst in face.rename:
         if src in kw:
             kw[dst] = kw.pop(src)
-    if fam.scale_mode == "group":
-        lr = kw.pop(fam.scale_args[0])
-        for group in optimizer.param_groups:
-            _update_param_group_val(group, "lr", lr)  # fill_ a tensor LR in place
-            group.pop("initial_lr", None)
-    if fam.momentum is not None:
+    if face.scale == "group":
+        if "init_value" in kw:
+            lr = kw.pop("init_value")
+            for group in optimizer.param_groups:
+                _update_param_group_val(group, "lr", lr)  # fill_ a tensor LR in place
+                group.pop("initial_lr", None)
+    if face.momentum:
         kw.setdefault("cycle_momentum", has_momentum(optimizer))
-    cls = getattr(torch_compat, fam.torch_class)
-    return cls(optimizer, **kw)
+    return getattr(torch_compat, face.torch_class)(optimizer, **kw)

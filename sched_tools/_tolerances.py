@@ -1,4 +1,4 @@
-"""The tolerance table of ``shared/notes/decisions.md`` (framework-free).
+"""The tolerance table of ``shared/notes/decisions.md`` (framework-free; parity suite and CLI).
 
 ``b`` is the float64 reference; ``max|b|`` is taken over the compared sequence (row).
 """
