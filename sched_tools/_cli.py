@@ -189,10 +189,17 @@ def cmd_parity(args) -> int:
     from sched_tools._records import CASES
     from sched_tools._tolerances import max_violation
 
+    cases = CASES
+    if args.case:
+        known = {c.id for c in CASES}
+        unknown = [c for c in args.case if c not in known]
+        if unknown:
+            raise UsageError(f"unknown case {unknown[0]!r}; valid: {', '.join(sorted(known))}")
+        cases = tuple(c for c in CASES if c.id in args.case)
     t0 = time.perf_counter()
     failures = 0
     print(f"{'case':28s} {'vs':13s} {'steps':>5s} {'max abs':>10s} {'max rel':>10s}  result")
-    for case in CASES:
+    for case in cases:
         j_lr, j_mom = run_optax(case)
         refs = [("torch_compat", run_torch(case))]
         if builtin_available(case):
@@ -210,7 +217,7 @@ def cmd_parity(args) -> int:
             failures += not ok
             print(f"{case.id:28s} {label:13s} {n:5d} {worst:10.2e} {rel:10.2e}  "
                   f"{'pass' if ok else 'FAIL'}")
-    print(f"{len(CASES)} cases, {failures} failed, {time.perf_counter() - t0:.1f} s "
+    print(f"{len(cases)} cases, {failures} failed, {time.perf_counter() - t0:.1f} s "
           "(bound: float32 row of the tolerance table)")
     return 1 if failures else 0
 
@@ -223,7 +230,13 @@ def cmd_gallery(args) -> int:
     import matplotlib.pyplot as plt
 
     os.makedirs(args.out_dir, exist_ok=True)
-    for family, names in sorted(records.families().items()):
+    families = records.families()
+    for family in args.family or []:
+        if family not in families:
+            raise UsageError(f"unknown family {family!r}; valid: {', '.join(sorted(families))}")
+    for family, names in sorted(families.items()):
+        if args.family and family not in args.family:
+            continue
         fig, axes = plt.subplots(len(names), 1, figsize=(7, 2.4 * len(names)), squeeze=False)
         for ax, name in zip(axes[:, 0], names):
             kw = records.demo_kwargs(name, args.steps, 0.1)
@@ -248,11 +261,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--lr", type=float, default=0.1, help="peak LR of the demo arguments")
     p.add_argument("--out", default="schedule.png")
-    sub.add_parser("parity", help="run every registered case in both frameworks")
+    pp = sub.add_parser("parity", help="run every registered case in both frameworks")
+    pp.add_argument("--case", action="append", help="only this case id (repeatable)")
     sub.add_parser("table", help="print the README's schedule table (markdown)")
     g = sub.add_parser("gallery", help="draw every family for the README")
     g.add_argument("--out-dir", default="docs/gallery")
     g.add_argument("--steps", type=int, default=200)
+    g.add_argument("--family", action="append", help="only this family (repeatable)")
     return parser
 
 
