@@ -454,7 +454,7 @@ def bench_whole_schedule(cfg):
     t0 = time.perf_counter()
     jax.block_until_ready(f(k))
     t_jax = time.perf_counter() - t0
-    spec = sched_core.OneCycleLR(0.1, n)
+    spec = sched_core.OneCycleLR(max_lr=0.1, total_steps=n)
     t0 = time.perf_counter()
     spec(np, np.arange(n), np.float64)
     t_np = time.perf_counter() - t0

@@ -76,11 +76,11 @@ _JNP_LOOPS = _JnpWithLoops()
 def step_lr(init_value: float, step_size: int, gamma: float = 0.1) -> Schedule:
     r"""torch ``StepLR``: decay by ``gamma`` every ``step_size`` updates.
 
-    .. math:: \eta_k = \eta_0 \, \gamma^{\lfloor k / s \rfloor}
+    Formula: :class:`sched_core.StepLR`.
 
     Args:
-      init_value: initial learning rate :math:`\eta_0 \ge 0`.
-      step_size: period :math:`s \ge 1` of the decay, in updates.
+      init_value: initial learning rate, ``>= 0``.
+      step_size: period of the decay in updates, ``>= 1``.
       gamma: multiplicative factor, ``> 0``.
 
     Returns:
@@ -98,11 +98,12 @@ def step_lr(init_value: float, step_size: int, gamma: float = 0.1) -> Schedule:
 def multistep_lr(init_value: float, milestones: Sequence[int], gamma: float = 0.1) -> Schedule:
     r"""torch ``MultiStepLR``: multiply by ``gamma`` at each milestone.
 
-    .. math:: \eta_k = \eta_0 \, \gamma^{\#\{m \in M : m \le k\}}
+    Formula: :class:`sched_core.MultiStepLR`.
 
     Args:
       init_value: initial learning rate.
-      milestones: non-empty, sorted integers ``>= 1`` (repeats apply ``gamma`` twice).
+      milestones: integers ``>= 0`` in any order, possibly empty, as torch's ``Counter``
+        (repeats apply ``gamma`` twice; a milestone 0 applies from update 0).
       gamma: multiplicative factor, ``> 0``.
 
     Returns:
@@ -117,7 +118,9 @@ def multistep_lr(init_value: float, milestones: Sequence[int], gamma: float = 0.
 
 
 def exponential_lr(init_value: float, gamma: float) -> Schedule:
-    r"""torch ``ExponentialLR``: :math:`\eta_k = \eta_0 \gamma^k`.
+    r"""torch ``ExponentialLR``: multiply by ``gamma`` at every update.
+
+    Formula: :class:`sched_core.ExponentialLR`.
 
     Args:
       init_value: initial learning rate.
@@ -132,7 +135,7 @@ def exponential_lr(init_value: float, gamma: float) -> Schedule:
 def constant_lr(init_value: float, factor: float = 1.0 / 3, total_iters: int = 5) -> Schedule:
     r"""torch ``ConstantLR``: ``init_value * factor`` for the first ``total_iters`` updates.
 
-    .. math:: \eta_k = \eta_0 \cdot (f \text{ if } k < T \text{ else } 1)
+    Formula: :class:`sched_core.ConstantLR`.
 
     Args:
       init_value: learning rate after the constant phase.
@@ -149,7 +152,7 @@ def linear_lr(init_value: float, start_factor: float = 1.0 / 3, end_factor: floa
               total_iters: int = 5) -> Schedule:
     r"""torch ``LinearLR``: factor moves linearly from ``start_factor`` to ``end_factor``.
 
-    .. math:: \eta_k = \eta_0 \left(s + (e - s)\frac{\min(k, T)}{T}\right)
+    Formula: :class:`sched_core.LinearLR`.
 
     Args:
       init_value: base learning rate.
@@ -167,7 +170,7 @@ def linear_lr(init_value: float, start_factor: float = 1.0 / 3, end_factor: floa
 def polynomial_lr(init_value: float, total_iters: int = 5, power: float = 1.0) -> Schedule:
     r"""torch ``PolynomialLR``: decays to 0 at ``total_iters`` and stays there.
 
-    .. math:: \eta_k = \eta_0 \left(\frac{T - \min(k, T)}{T}\right)^p
+    Formula: :class:`sched_core.PolynomialLR`.
 
     Args:
       init_value: initial learning rate.
@@ -183,12 +186,8 @@ def polynomial_lr(init_value: float, total_iters: int = 5, power: float = 1.0) -
 def cosine_annealing_lr(init_value: float, T_max: int, eta_min: float = 0.0) -> Schedule:  # noqa: N803
     r"""torch ``CosineAnnealingLR``, including its periodic continuation past ``T_max``.
 
-    .. math:: \eta_k = \eta_{min} + (\eta_0 - \eta_{min})
-       \sin^2\!\left(\frac{\pi}{2}\frac{T - r}{T}\right),\quad
-       r = \min(k \bmod 2T,\ 2T - k \bmod 2T)
-
-    which equals :math:`\eta_{min} + (\eta_0-\eta_{min})(1+\cos(\pi k/T))/2` without
-    cancellation in the tail.
+    Formula: :class:`sched_core.CosineAnnealingLR` (evaluated without cancellation in the
+    tail, unlike ``optax.cosine_decay_schedule``).
 
     Args:
       init_value: learning rate at update 0.
@@ -211,13 +210,7 @@ def cosine_annealing_warm_restarts(init_value: float, T_0: int, T_mult: float = 
                                    warmup_steps: int = 0) -> Schedule:
     r"""SGDR: torch ``CosineAnnealingWarmRestarts`` plus peak decay and a global warmup.
 
-    Cycle :math:`c` (length :math:`T_c = T_0 T_{mult}^c`, rounded half up for a float
-    :math:`T_{mult}`) starts at peak :math:`\eta_0 d^c`; :math:`\tau` is the offset in it:
-
-    .. math:: \eta_k = \frac{\min(k+1, W)}{W}\left[\eta_{min} + (\eta_0 d^c - \eta_{min})
-       \sin^2\!\left(\frac{\pi}{2}\frac{T_c - \tau}{T_c}\right)\right]
-
-    (the warmup factor is 1 when ``warmup_steps == 0``). With ``decay=1`` and
+    Formula: :class:`sched_core.CosineAnnealingWarmRestarts`. With ``decay=1`` and
     ``warmup_steps=0`` this is exactly torch's schedule.
 
     Args:
@@ -241,14 +234,7 @@ def one_cycle_lr(max_lr: float, total_steps: int, pct_start: float = 0.3,
                  final_div_factor: float = 1e4, three_phase: bool = False) -> Schedule:
     r"""torch ``OneCycleLR`` (LR part); holds its final value from update ``total_steps`` on.
 
-    Phases end at torch's steps ``pct_start*N - 1`` (``2*pct_start*N - 2`` for three
-    phases) and ``N - 1``; inside a phase from :math:`(s, a)` to :math:`(e, b)`:
-
-    .. math:: \eta_k = b + (a - b)\sin^2\!\left(\frac{\pi}{2}\frac{e-k}{e-s}\right)
-       \quad\text{(cos)},\qquad a + (b - a)\frac{k - s}{e - s}\quad\text{(linear)}
-
-    with :math:`a, b` among ``max_lr/div_factor``, ``max_lr`` and
-    ``max_lr/div_factor/final_div_factor``. torch raises past ``total_steps``; we hold.
+    Formula: :class:`sched_core.OneCycleLR`. torch raises past ``total_steps``; we hold.
 
     Args:
       max_lr: peak learning rate.
@@ -272,14 +258,14 @@ def one_cycle_momentum(total_steps: int, base_momentum: float = 0.85, max_moment
                        three_phase: bool = False) -> Schedule:
     r"""Momentum of torch ``OneCycleLR``: ``max -> base -> max`` inverse to the LR.
 
-    Same phase walk as :func:`one_cycle_lr` with values ``max_momentum`` and
-    ``base_momentum``. Feed it to SGD ``momentum`` or Adam ``b1`` with
-    :func:`optax_sched.inject_schedules` (or ``optax.inject_hyperparams``).
+    Formula: :class:`sched_core.OneCycleMomentum` (the phases of :func:`one_cycle_lr`).
+    Feed it to SGD ``momentum`` or Adam ``b1`` with :func:`optax_sched.inject_schedules`
+    (or ``optax.inject_hyperparams``).
 
     Args:
       total_steps: cycle length ``>= 2``.
-      base_momentum: momentum at the LR peak, in ``[0, 1]``.
-      max_momentum: momentum at the ends, in ``[0, 1]``.
+      base_momentum: momentum at the LR peak, finite ``>= 0`` (as torch, not capped at 1).
+      max_momentum: momentum at the ends, finite ``>= 0``.
       pct_start: as in :func:`one_cycle_lr`.
       anneal_strategy: ``"cos"`` or ``"linear"``.
       three_phase: torch's three-phase variant.
@@ -299,14 +285,8 @@ def cyclic_lr(base_lr: float, max_lr: float, step_size_up: int = 2000,
               scale_mode: str = "cycle") -> Schedule:
     r"""torch ``CyclicLR`` (triangular, triangular2, exp_range or a traceable ``scale_fn``).
 
-    With :math:`U, D` the half-cycle lengths, :math:`c = \lfloor k/(U+D)\rfloor + 1`,
-    :math:`p = k \bmod (U+D)` and :math:`x = p/U` if :math:`p \le U` else :math:`(U+D-p)/D`:
-
-    .. math:: \eta_k = \eta_{base} + (\eta_{max} - \eta_{base})\, x\, \sigma
-
-    where :math:`\sigma` is 1, :math:`2^{-(c-1)}`, :math:`\gamma^k`, or ``scale_fn`` of
-    :math:`c` (``scale_mode="cycle"``) or :math:`k` (``"iterations"``). As in torch,
-    ``scale_mode`` is ignored unless ``scale_fn`` is given.
+    Formula: :class:`sched_core.CyclicLR`. As in torch, ``scale_mode`` is ignored unless
+    ``scale_fn`` is given.
 
     Args:
       base_lr: lower bound.
@@ -331,7 +311,9 @@ def cyclic_momentum(base_momentum: float = 0.8, max_momentum: float = 0.9,
                     mode: str = "triangular", gamma: float = 1.0,
                     scale_fn: Callable[[Any], Any] | None = None,
                     scale_mode: str = "cycle") -> Schedule:
-    r"""Momentum of torch ``CyclicLR``: :math:`\mu_{max} - (\mu_{max}-\mu_{base})\,x\,\sigma`.
+    r"""Momentum of torch ``CyclicLR``: highest where the LR is lowest.
+
+    Formula: :class:`sched_core.CyclicMomentum`.
 
     Args:
       base_momentum: momentum at the LR peak.
@@ -353,7 +335,9 @@ def cyclic_momentum(base_momentum: float = 0.8, max_momentum: float = 0.9,
 
 
 def lambda_lr(init_value: float, fn: Callable[[Any], Any]) -> Schedule:
-    r"""torch ``LambdaLR``: :math:`\eta_k = \eta_0 f(k)`.
+    r"""torch ``LambdaLR``: ``init_value`` times a traceable function of the update.
+
+    Formula: :class:`sched_core.LambdaLR`.
 
     Args:
       init_value: base learning rate.
@@ -368,7 +352,7 @@ def lambda_lr(init_value: float, fn: Callable[[Any], Any]) -> Schedule:
 def sequential_lr(schedules: Sequence[Schedule], milestones: Sequence[int]) -> Schedule:
     r"""torch ``SequentialLR``: schedule ``i`` runs from ``milestones[i-1]``, count rebased.
 
-    .. math:: \eta_k = f_i(k - m_{i-1}), \quad i = \#\{m \in M: m \le k\}, \ m_{-1} = 0
+    Formula: :class:`sched_core.Sequential`.
 
     Args:
       schedules: ``optax.Schedule`` functions (e.g. from this module).
@@ -381,7 +365,9 @@ def sequential_lr(schedules: Sequence[Schedule], milestones: Sequence[int]) -> S
 
 
 def linear_warmup(base_lr: float, warmup_steps: int) -> Schedule:
-    r"""Linear warmup that never outputs 0: :math:`\eta_k = \eta\,\min(k+1, W)/W`.
+    r"""Linear warmup to ``base_lr`` that never outputs 0, then constant.
+
+    Formula: :class:`sched_core.LinearWarmup`.
 
     Args:
       base_lr: target learning rate.
@@ -399,7 +385,9 @@ def linear_warmup(base_lr: float, warmup_steps: int) -> Schedule:
 
 
 def exponential_warmup(base_lr: float, warmup_steps: int, start_lr: float = 1e-7) -> Schedule:
-    r"""Geometric warmup: :math:`\eta_k = s\,(\eta/s)^{(k+1)/W}` for :math:`k < W`.
+    r"""Geometric warmup from ``start_lr`` (never output) to ``base_lr``, then constant.
+
+    Formula: :class:`sched_core.ExponentialWarmup`.
 
     Args:
       base_lr: target learning rate ``> 0``.
@@ -414,7 +402,9 @@ def exponential_warmup(base_lr: float, warmup_steps: int, start_lr: float = 1e-7
 
 
 def cosine_warmup(base_lr: float, warmup_steps: int) -> Schedule:
-    r"""Half-cosine warmup: :math:`\eta\,\sin^2(\frac{\pi}{2}\frac{k+1}{W})` for :math:`k < W`.
+    r"""Half-cosine warmup to ``base_lr`` that never outputs 0, then constant.
+
+    Formula: :class:`sched_core.CosineWarmup`.
 
     Args:
       base_lr: target learning rate.
@@ -430,9 +420,7 @@ def warmup_with_decay(base_lr: float, warmup_steps: int, total_steps: int,
                       min_lr: float = 0.0) -> Schedule:
     r"""Linear warmup, then cosine to ``min_lr`` at update ``total_steps``, then hold.
 
-    .. math:: \eta_k = \begin{cases} \eta (k+1)/W & k < W \\
-       \eta_{min} + (\eta - \eta_{min})\sin^2\!\left(\frac{\pi}{2}
-       \frac{\max(N - k, 0)}{N - W}\right) & k \ge W \end{cases}
+    Formula: :class:`sched_core.WarmupWithDecay`.
 
     Args:
       base_lr: peak learning rate.
@@ -449,12 +437,10 @@ def warmup_with_decay(base_lr: float, warmup_steps: int, total_steps: int,
 
 def exponential_cyclic_lr(base_lr: float, max_lr: float, step_size: int,
                           gamma: float = 0.96) -> Schedule:
-    r"""Exponential cycles (combined library): each cycle of ``step_size`` updates rises
-    convexly to :math:`M_c = \eta_{max}\gamma^c` at its midpoint and falls back.
+    r"""Exponential cycles (combined library): convex rise to a decaying peak, mirrored fall.
 
-    .. math:: \eta_k = \begin{cases}\eta_b + (M_c - \eta_b)\frac{e^{q}-1}{e-1},
-       & q = 2\tau/L,\ 2\tau < L\\ M_c - (M_c - \eta_b)\frac{e^{q}-1}{e-1},
-       & q = (2\tau - L)/L \text{ otherwise}\end{cases}
+    Each cycle of ``step_size`` updates rises to ``max_lr * gamma ** cycle`` at its midpoint
+    and falls back. Formula: :class:`sched_core.ExponentialCyclicLR`.
 
     Args:
       base_lr: lower bound.
@@ -470,7 +456,9 @@ def exponential_cyclic_lr(base_lr: float, max_lr: float, step_size: int,
 
 
 def list_schedule(values: Sequence[float]) -> Schedule:
-    r"""Explicit values, the last one held: :math:`\eta_k = v_{\min(k, n-1)}`.
+    r"""Explicit values, the last one held.
+
+    Formula: :class:`sched_core.ListSchedule`.
 
     Args:
       values: non-empty 1-D sequence of finite values ``>= 0``.
@@ -482,7 +470,9 @@ def list_schedule(values: Sequence[float]) -> Schedule:
 
 
 def range_finder(num_steps: int, start_lr: float = 1e-7, end_lr: float = 1.0) -> Schedule:
-    r"""LR range-test sweep: :math:`\eta_k = s\,(e/s)^{\min(k, N-1)/(N-1)}` (numpy ``geomspace``).
+    r"""LR range-test sweep from ``start_lr`` to ``end_lr`` (numpy ``geomspace``), then hold.
+
+    Formula: :class:`sched_core.RangeFinder`.
 
     Args:
       num_steps: sweep length ``N >= 2``.
@@ -500,9 +490,8 @@ def one_cycle_policy(max_lr: float, num_steps: int,
                      ) -> tuple[Schedule, Schedule]:
     r"""Smith's linear 1cycle policy (lr-momentum-scheduler): ``(lr, momentum)`` schedules.
 
-    With :math:`P = \lfloor 0.45 N \rfloor`, the LR is ``linspace(max/10, max, P)``, then
-    ``linspace(max, max/10, P)``, then ``linspace(max/10, max/100, N - 2P)``; momentum is
-    ``linspace(hi, lo, P)``, ``linspace(lo, hi, P)``, then ``hi``. Both hold after ``N``.
+    Formulas: :class:`sched_core.OneCyclePolicyLR` and
+    :class:`sched_core.OneCyclePolicyMomentum`.
 
     Args:
       max_lr: peak learning rate.
@@ -520,7 +509,7 @@ def one_cycle_policy(max_lr: float, num_steps: int,
 def multiplicative_lr(init_value: float, fn: Callable[[Any], Any]) -> Schedule:
     r"""torch ``MultiplicativeLR``: each update multiplies the LR by ``fn(k)``.
 
-    .. math:: \eta_k = \eta_0 \prod_{j=1}^{k} f(j)
+    Formula: :class:`sched_core.MultiplicativeLR`.
 
     A running product: each evaluation loops ``k`` times (``jax.lax.fori_loop``, traced
     counts are fine); for a constant factor prefer :func:`exponential_lr`. It is evaluated
@@ -553,9 +542,7 @@ def swalr(init_value: float, swa_lr: float, anneal_epochs: int = 10,
           anneal_strategy: str = "cos") -> Schedule:
     r"""torch ``swa_utils.SWALR``: anneal from ``init_value`` to ``swa_lr``, then hold it.
 
-    .. math::
-      \eta_k = \eta_{swa} + (\eta_0 - \eta_{swa})\,(1 - \alpha(t_k)), \quad
-      t_k = \min(k, A) / A, \quad \alpha(t) = \tfrac{1 - \cos \pi t}{2} \text{ or } t
+    Formula: :class:`sched_core.SWALR`.
 
     ``init_value`` is the LR when SWA starts (torch's class reads it from the group); put
     the schedule after the main one with :func:`sequential_lr`.
@@ -563,7 +550,7 @@ def swalr(init_value: float, swa_lr: float, anneal_epochs: int = 10,
     Args:
       init_value: the LR the annealing starts from.
       swa_lr: the SWA learning rate.
-      anneal_epochs: updates of annealing :math:`A \ge 0` (0: ``swa_lr`` at once).
+      anneal_epochs: updates of annealing, ``>= 0`` (0: ``swa_lr`` at once).
       anneal_strategy: ``"cos"`` or ``"linear"``.
 
     Returns:
@@ -581,12 +568,12 @@ def swalr(init_value: float, swa_lr: float, anneal_epochs: int = 10,
 def chained_scheduler(schedules: Sequence[Schedule]) -> Schedule:
     r"""torch ``ChainedScheduler``: the members' factors multiplied.
 
-    .. math:: \eta_k = \eta_0 \prod_i \frac{v_i(k)}{v_i(-1)}
+    Formula: :class:`sched_core.Chained`.
 
     Members are schedules of this module whose torch class is chainable (``step_lr``,
     ``multistep_lr``, ``exponential_lr``, ``constant_lr``, ``linear_lr``,
     ``polynomial_lr``, ``cosine_annealing_lr``, ``multiplicative_lr`` and the warmups);
-    :math:`\eta_0` is the first member's base. Equal to torch's ``ChainedScheduler`` over
+    the base LR is the first member's. Equal to torch's ``ChainedScheduler`` over
     the same classes (for ``cosine_annealing_lr`` with ``eta_min > 0``, see docs/math.md).
 
     Args:

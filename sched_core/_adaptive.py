@@ -63,7 +63,59 @@ def _weights(name: str, rules: Any, allowed: tuple[str, ...]) -> dict[str, float
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class AdaptiveConfig:
-    """Validated AdaptiveScheduler hyperparameters and the formulas that use them."""
+    r"""Validated AdaptiveScheduler hyperparameters and the formulas that use them.
+
+    The LR and momentum used by update ``k`` (:meth:`controls`) depend only on the losses
+    and gradient norms of updates ``< k`` (:meth:`observe`):
+
+    .. math::
+
+       \eta_k = \mathrm{clip}\Bigl(\eta_0 \sum_r w_r(k)\, f_r,\ 0.01\,\eta_0,\ 2\,\eta_0\Bigr),
+       \qquad
+       \mu_k = \mathrm{clip}\Bigl(\sum_r v_r\, \mu_r,\ 0,\ 0.999\Bigr)
+
+       f_{trend} = 1 + 0.5 \tanh(\rho / 0.01), \quad
+       f_{variance} = \frac{1}{1 + 10 \nu}, \quad
+       f_{grad\_norm} = \frac{2}{1 + G_{ema} / G_{ref}}, \quad
+       f_{cyclical} = 0.1 + 0.9 \sin^2\!\left(\frac{\pi}{2}\, \frac{T - c}{T}\right)
+
+       \mu_{relative} = \mu_0 \bigl(1 + 0.1 \tanh(\rho / 0.01)\bigr), \quad
+       \mu_{inverse} = 1 - \frac{1}{1 + |e|}, \quad
+       \mu_{normalized} = \frac{\mu_0}{1 + \nu}
+
+    with ``eta_0 = base_lr``, ``mu_0 = momentum``, the loss EMA ``e`` (factor 0.9) and its
+    previous value ``e_prev``, the trend ``rho = (e_prev - e) / (|e_prev| + 1e-12)`` (0
+    before two finite losses), the noise ``nu = sqrt(s2) / (|e| + 1e-12)`` (``s2`` the EMA of
+    the squared deviation of the loss from its EMA), ``G_ema`` the EMA (factor
+    ``freeze_ema_beta``) of the global gradient norm and ``G_ref`` its first finite value
+    (``f_grad_norm = 1`` before one; ``mu_inverse = mu_0`` before any loss). The cyclical
+    rule uses ``T = total_steps``, ``c = min(k, T)`` (one decay to 0.1), or ``T = 1000``,
+    ``c = k mod 1000`` (restarts) without ``total_steps``. ``v_r`` are the normalised
+    ``momentum_rules`` weights; ``w_r`` the normalised ``lr_rules`` weights ``u_r``, or,
+    with ``dynamic_weights``, ``u_r (0.1 + profile_r(p))`` normalised, over the progress
+    ``p = min(k / total_steps, 1)`` (or ``1 - exp(-k / 1000)``) with profiles ``1 - p``
+    (variance, grad_norm), ``1 - |2p - 1|`` (trend) and ``p`` (cyclical). Update 0 uses
+    ``base_lr`` and ``momentum``. A leaf that has seen a finite gradient is frozen
+    (:meth:`freeze`) from update ``min_steps_before_freeze`` on once its gradient-norm EMA
+    is below ``freeze_threshold``, and wakes only when it exceeds twice that.
+    docs/math.md, section 12, is the specification.
+
+    References:
+      Reference design "adaptive-scheduler" (README only, repository
+      ``theoryjames1-glitch/ADAPTIVE-TRAINING-CONTROL``; no public implementation exists).
+
+    Example:
+      >>> import numpy as np
+      >>> cfg = AdaptiveConfig(base_lr=0.1)
+      >>> st = cfg.init_stats(np, np.float64)
+      >>> lr, mom, _, _ = cfg.controls(np, st, 0, np.float64)
+      >>> round(float(lr), 4), round(float(mom), 4)
+      (0.1, 0.9)
+      >>> st = cfg.observe(np, cfg.observe(np, st, 1.0, 1.0), 0.5, 1.0)
+      >>> lr, mom, lr_w, _ = cfg.controls(np, st, 2, np.float64)
+      >>> round(float(lr), 4), round(float(mom), 4), [round(float(w), 4) for w in lr_w]
+      (0.0652, 0.8391, [0.1244, 0.6567, 0.2189, 0.0])
+    """
 
     base_lr: float
     momentum: float = 0.9

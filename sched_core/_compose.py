@@ -83,10 +83,30 @@ def chain_step(spec: Schedule, k: int, cur: float, written: float | None,
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Sequential(Schedule):
-    """torch SequentialLR: schedule ``i`` runs from milestone ``i-1`` with a rebased count.
+    r"""torch SequentialLR: schedule ``i`` runs from milestone ``i-1`` with a rebased count.
+
+    .. math::
+
+       v(k) = f_i(k - m_{i-1}), \qquad i = \#\{j \,:\, m_j \le k\}, \quad m_{-1} = 0
+
+    with ``f_i = schedules[i]`` and ``m_j = milestones[j]`` (strictly increasing integers
+    ``>= 1``, one fewer than the schedules): an update equal to a milestone belongs to the
+    next member, which starts its own count at 0 (:func:`segment`).
 
     ``schedules`` are callables ``fn(k) -> value`` in the caller's namespace (the adapters
     pass their own schedules), so any schedule of either face can be a member.
+
+    References:
+      PyTorch ``torch.optim.lr_scheduler.SequentialLR``.
+
+    Example:
+      >>> from sched_core import SCALAR, ExponentialLR, LinearWarmup
+      >>> warm = LinearWarmup(base_lr=1.0, warmup_steps=2)
+      >>> decay = ExponentialLR(init_value=1.0, gamma=0.5)
+      >>> s = Sequential(schedules=[lambda k: warm(SCALAR, k, float),
+      ...                           lambda k: decay(SCALAR, k, float)], milestones=[2])
+      >>> [round(s(SCALAR, k, float), 4) for k in range(5)]
+      [0.5, 1.0, 1.0, 0.5, 0.25]
     """
 
     schedules: Sequence[Callable[[Any], Any]]
@@ -201,16 +221,37 @@ class Warmup(Schedule):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Chained(Schedule):
-    """torch ``ChainedScheduler`` in closed form: ``base * prod_i v_i(k) / base_i``.
+    r"""torch ``ChainedScheduler`` in closed form: ``base * prod_i v_i(k) / base_i``.
 
-    Every member must be chainable in torch (a recursive class: StepLR, MultiStepLR,
-    ExponentialLR, ConstantLR, LinearLR, PolynomialLR, CosineAnnealingLR, MultiplicativeLR
-    or this library's warmups); torch's chain of them multiplies their factors. The value
-    is torch's for multiplicative members, including CosineAnnealingLR (``eta_min = 0``),
-    whose troughs restart torch's chain (the other members' factors count from there). A
+    .. math::
+
+       v(k) = b_0 \prod_i \frac{v_i(k)}{b_i}
+
+    with ``v_i = specs[i]`` and ``b_i`` its base (its first LR-scale argument:
+    ``init_value``, ``base_lr``, ...; a member with base 0 contributes its ``unit(k)``);
+    ``b_0`` is the first member's. Every member must be chainable in torch (a recursive
+    class: StepLR, MultiStepLR, ExponentialLR, ConstantLR, LinearLR, PolynomialLR,
+    CosineAnnealingLR, MultiplicativeLR or this library's warmups); torch's chain of them
+    multiplies their factors. The value is torch's for multiplicative members, including
+    CosineAnnealingLR (``eta_min = 0``), whose troughs restart torch's chain: from each
+    restart ``r = T_max + 1 (mod 2 T_max)`` on, every other member's factor is taken
+    relative to its value at ``r`` (members before that cosine in the chain) or ``r - 1``
+    (members after it). This holds for one such cosine per chain: with two (``T_max`` 2 and
+    3) the closed form departs from torch's recursion from update 11 on. A
     CosineAnnealingLR with ``eta_min > 0`` is composed as the factor ``v(k) / base`` too,
     where torch's recursion is affine around ``eta_min`` (docs/math.md bounds the
-    difference). ``base`` is the first member's.
+    difference). Overwriting members (one-cycle, cyclic, SGDR, lambda) raise
+    ``ValueError``: put them in :class:`Sequential`.
+
+    References:
+      PyTorch ``torch.optim.lr_scheduler.ChainedScheduler``.
+
+    Example:
+      >>> from sched_core import SCALAR, LinearLR, StepLR
+      >>> s = Chained(specs=[StepLR(init_value=1.0, step_size=2, gamma=0.5),
+      ...                    LinearLR(init_value=1.0, start_factor=0.5, total_iters=2)])
+      >>> [round(s(SCALAR, k, float), 4) for k in range(5)]
+      [0.5, 0.75, 0.5, 0.5, 0.25]
     """
 
     specs: Sequence[Schedule]
@@ -268,12 +309,27 @@ class Chained(Schedule):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class MultiplicativeLR(Schedule):
-    """torch ``MultiplicativeLR``: ``init_value * fn(1) * fn(2) * ... * fn(k)``.
+    r"""torch ``MultiplicativeLR``: ``init_value * fn(1) * fn(2) * ... * fn(k)``.
 
-    A running product: folded left on the host (numpy and the scalar namespace, as torch's
-    recursion does); with a namespace offering ``fori_loop`` (the Optax adapter passes
-    ``jax.lax``'s) evaluated as ``exp`` of a compensated sum of ``log|fn(j)|``, so float32
-    keeps about ``eps * |log(v_k / v_0)|`` relative error instead of ``k * eps``.
+    .. math::
+
+       v(k) = v_0 \prod_{j=1}^{k} f(j)
+
+    with ``v_0 = init_value`` and ``f = fn`` (update 0 uses ``v_0``; update ``j >= 1``
+    multiplies by ``fn(j)``). A running product: folded left on the host (numpy and the
+    scalar namespace, as torch's recursion does); with a namespace offering ``fori_loop``
+    (the Optax adapter passes ``jax.lax``'s) evaluated as
+    ``sign * exp(sum_j log|fn(j)|)`` with a compensated sum, so float32 keeps about
+    ``eps * |log(v_k / v_0)|`` relative error instead of ``k * eps``.
+
+    References:
+      PyTorch ``torch.optim.lr_scheduler.MultiplicativeLR``.
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = MultiplicativeLR(init_value=1.0, fn=lambda j: 1.0 / (j + 1))
+      >>> [round(s(SCALAR, k, float), 4) for k in range(4)]
+      [1.0, 0.5, 0.1667, 0.0417]
     """
 
     init_value: float
@@ -322,13 +378,32 @@ class MultiplicativeLR(Schedule):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SWALR(Schedule):
-    """torch ``swa_utils.SWALR``: anneal from ``init_value`` to ``swa_lr``, then hold it.
+    r"""torch ``swa_utils.SWALR``: anneal from ``init_value`` to ``swa_lr``, then hold it.
 
-    ``v(k) = swa_lr + (init_value - swa_lr) * (1 - alpha(t))`` with
-    ``t = min(k, A) / A`` and ``alpha = (1 - cos(pi t)) / 2`` (``"cos"``) or ``t``
-    (``"linear"``); ``A = anneal_epochs = 0`` jumps to ``swa_lr`` at update 0.
+    .. math::
+
+       v(k) = \eta_{swa} + (v_0 - \eta_{swa})\,\bigl(1 - \alpha(t)\bigr), \qquad
+       t = \frac{\min(k, A)}{A}, \qquad
+       \alpha(t) = \begin{cases} (1 - \cos \pi t) / 2 & \text{"cos"} \\
+                                 t & \text{"linear"} \end{cases}
+
+    with ``v_0 = init_value``, ``eta_swa = swa_lr``, ``A = anneal_epochs`` and the
+    ``anneal_strategy`` choosing ``alpha``; ``A = 0`` gives ``swa_lr`` from update 0. The
+    cosine is evaluated as ``1 - alpha = sin(pi/2 * (A - min(k, A)) / A) ** 2``.
     ``init_value`` is the LR in the group when the annealing starts (torch reads it from
     the group, not from ``initial_lr``).
+
+    References:
+      Izmailov et al., `Averaging Weights Leads to Wider Optima and Better Generalization
+      <https://arxiv.org/abs/1803.05407>`_, 2018
+
+      PyTorch ``torch.optim.swa_utils.SWALR``.
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = SWALR(init_value=1.0, swa_lr=0.1, anneal_epochs=4)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(6)]
+      [1.0, 0.8682, 0.55, 0.2318, 0.1, 0.1]
     """
 
     init_value: float

@@ -26,7 +26,35 @@ _INT32_MAX = 2**31 - 1
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class GraCos:
-    """Validated GraCos hyperparameters and the formulas that use them.
+    r"""GraCos: a gradient-aware cosine wave around a linear decay (validated hyperparameters).
+
+    With ``W = warmup_epochs * S`` warmup updates, ``M = (E - We) * S`` decay updates and
+    ``j = max(k - W, 0)``, the LR used by update ``k`` (:meth:`lr`) is
+
+    .. math::
+
+       \mathrm{lr}(k) = \begin{cases}
+         \eta_{lo} + (\eta_{hi} - \eta_{lo})\, \dfrac{\min(k, W - 1) + 1}{W} & k < W \\[2ex]
+         \max\!\left(b_k - A_k + 2 A_k \sin^2(\pi x_k)\, \dfrac{\min(k, B)}{B},\
+           0.1\, \eta_{lo}\right) & W = 0 \\[2ex]
+         \max\!\left(b_k + A_k \sin(2 \pi x_k),\ 0.1\, \eta_{lo}\right) & k \ge W > 0
+       \end{cases}
+
+       b_k = \eta_{lo} + (\eta_{hi} - \eta_{lo})\, \frac{M - \min(j, M)}{M}, \qquad
+       A_k = \min(a\, g\, b_k,\ b_k), \qquad
+       x_k = \left(\frac{(F (k \bmod S)) \bmod S}{S} + \phi\right) \bmod 1
+
+    with ``eta_hi = initial_lr``, ``eta_lo = final_lr``, ``S = steps_per_epoch``,
+    ``E = total_epochs``, ``We = warmup_epochs``, ``a = amplitude``, ``B = ceil(S / F)``
+    (early-stage blending over one oscillation period), ``phi`` the out-of-phase shift
+    (``(i + 1) / L`` for leaf / param group ``i`` of ``L``, else 0), and the epoch's
+    amplitude ratio ``g`` and integer frequency ``F`` (``g = 1`` and ``F = frequency`` in
+    normal mode; in auto mode :meth:`epoch_end` sets them from the epoch's gradient
+    statistic for the next epoch). Without a warmup update 0 sits at the trough; after one
+    the wave starts on the trajectory, rising (evaluated as
+    ``b - A + 2 A cos^2(pi x - pi/4)``). The wave is off (``A_k = 0``, so
+    ``lr = max(b_k, 0.1 eta_lo)`` after the warmup) when ``S < 4`` or ``amplitude = 0``.
+    See docs/math.md, section 10.
 
     Args:
       initial_lr: trajectory start (after warmup), ``> 0``.
@@ -37,6 +65,18 @@ class GraCos:
       warmup_epochs: linear warmup epochs, ``0 <= We < E``.
       amplitude: amplitude factor ``a >= 0`` (1.0: the peak is twice the trajectory).
       frequency: oscillations per epoch, an integer ``>= 1``; default ``round(sqrt(S))``.
+
+    References:
+      Repository ``OscarGVelasco/gradient-cosine-decay-scheduler`` (reference design
+      "gracos": ``GradientCosineScheduler`` and ``GradientCosineOOPScheduler``); the
+      differences from it are listed in docs/math.md, section 10.
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> g = GraCos(initial_lr=1.0, final_lr=0.0, steps_per_epoch=4, total_epochs=2,
+      ...            frequency=1)
+      >>> [round(g.lr(SCALAR, k, 1.0, g.frequency, float), 4) for k in range(9)]
+      [0.0, 0.2187, 0.75, 0.4688, 0.0, 0.375, 0.5, 0.125, 0.0]
     """
 
     initial_lr: float

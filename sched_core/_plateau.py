@@ -14,11 +14,51 @@ THRESHOLD_MODES = ("rel", "abs", "rel_abs")
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Plateau:
-    """torch ``ReduceLROnPlateau`` decision rule (docs/math.md, section 11).
+    r"""torch ``ReduceLROnPlateau`` decision rule (docs/math.md, section 11).
 
-    ``threshold_mode="rel_abs"`` measures the relative threshold against ``|best|``, which
-    is correct for negative metrics (torch's ``"rel"`` treats a flat negative metric as an
-    improvement forever).
+    For each metric ``a`` (the value of update ``k``, fed after it; the LR it produces is
+    used from update ``k + 1`` on), :meth:`step` applies, in mode ``"min"`` (one line per
+    ``threshold_mode``):
+
+    .. math::
+
+       \text{better} = \begin{cases}
+         a < \beta\,(1 - t) & \mathrm{(rel)} \\
+         a < \beta - t & \mathrm{(abs)} \\
+         a < \beta - t\,|\beta| & \mathrm{(rel\_abs)}
+       \end{cases}
+
+       \beta \leftarrow a \text{ if better}, \qquad
+       n \leftarrow 0 \text{ if better else } n + 1, \qquad
+       (c, n) \leftarrow (c - 1, 0) \text{ if } c > 0
+
+       \text{if } n > P:\quad \eta' = \max(f \eta,\ \eta_{min}),\quad
+       \eta \leftarrow \eta' \text{ if } \eta - \eta' > \epsilon,\quad
+       c \leftarrow C,\quad n \leftarrow 0
+
+    with ``beta`` the best metric so far (starts at :attr:`worst`), ``n`` the bad-epoch
+    count, ``c`` the cooldown counter, ``t = threshold``, ``f = factor``, ``P = patience``,
+    ``C = cooldown``, ``eta_min = min_lr`` and ``epsilon = eps``. Mode ``"max"`` flips the
+    comparisons and the sign of ``t`` (``a > beta (1 + t)``, ``a > beta + t``,
+    ``a > beta + t |beta|``). So on a flat metric the first value sets ``beta`` and the cut
+    comes after ``patience + 1`` bad values. A non-finite metric changes nothing (torch
+    counts it as a bad epoch). ``threshold_mode="rel_abs"`` measures the relative threshold
+    against ``|best|``, which is correct for negative metrics (torch's ``"rel"`` treats a
+    flat negative metric as an improvement forever).
+
+    References:
+      PyTorch ``torch.optim.lr_scheduler.ReduceLROnPlateau``.
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> p = Plateau(factor=0.5, patience=1)
+      >>> best, bad, cooldown, lr = p.worst, 0, 0, 1.0
+      >>> lrs = []
+      >>> for metric in [1.0, 1.0, 1.0, 1.0, 1.0]:
+      ...     best, bad, cooldown, lr, _ = p.step(SCALAR, best, bad, cooldown, lr, metric)
+      ...     lrs.append(lr)
+      >>> lrs
+      [1.0, 1.0, 0.5, 0.5, 0.25]
     """
 
     mode: str = "min"

@@ -208,7 +208,25 @@ def _set(obj, name, value):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class StepLR(Schedule):
-    """``init_value * gamma ** (k // step_size)``."""
+    r"""Step decay: ``init_value`` multiplied by ``gamma`` every ``step_size`` updates.
+
+    .. math::
+
+       v(k) = v_0 \, \gamma^{\lfloor k / s \rfloor}
+
+    with ``v_0 = init_value``, ``gamma`` and ``s = step_size``. A growing ``gamma > 1``
+    gives finite values while they are representable and ``+inf`` after (torch raises
+    ``OverflowError`` there).
+
+    References:
+      PyTorch ``torch.optim.lr_scheduler.StepLR``.
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = StepLR(init_value=1.0, step_size=2, gamma=0.5)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(6)]
+      [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    """
 
     init_value: float
     step_size: int
@@ -232,7 +250,25 @@ class StepLR(Schedule):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class MultiStepLR(Schedule):
-    """``init_value * gamma ** #{m in milestones : m <= k}`` (repeats count twice)."""
+    r"""Milestone decay: ``init_value`` multiplied by ``gamma`` at every milestone.
+
+    .. math::
+
+       v(k) = v_0 \, \gamma^{\#\{i \,:\, m_i \le k\}}
+
+    with ``v_0 = init_value`` and ``m_i`` the entries of ``milestones``. As torch's
+    ``Counter``, the milestones may come in any order (they are stored sorted), may be
+    empty, a repeated milestone counts twice and a milestone ``0`` applies from update 0.
+
+    References:
+      PyTorch ``torch.optim.lr_scheduler.MultiStepLR``.
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = MultiStepLR(init_value=1.0, milestones=[2, 4, 4], gamma=0.5)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(6)]
+      [1.0, 1.0, 0.5, 0.5, 0.125, 0.125]
+    """
 
     init_value: float
     milestones: Sequence[int]
@@ -261,7 +297,25 @@ class MultiStepLR(Schedule):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ExponentialLR(Schedule):
-    """``init_value * gamma ** k``."""
+    r"""Exponential decay: ``init_value`` multiplied by ``gamma`` at every update.
+
+    .. math::
+
+       v(k) = v_0 \, \gamma^{k}
+
+    with ``v_0 = init_value``; ``gamma ** k`` is evaluated as ``exp(k * log(gamma))`` with
+    ``log(gamma)`` taken in float64 on the host. A growing ``gamma > 1`` gives finite values
+    while they are representable and ``+inf`` after.
+
+    References:
+      PyTorch ``torch.optim.lr_scheduler.ExponentialLR``.
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = ExponentialLR(init_value=1.0, gamma=0.5)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(4)]
+      [1.0, 0.5, 0.25, 0.125]
+    """
 
     init_value: float
     gamma: float
@@ -288,7 +342,25 @@ class ExponentialLR(Schedule):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ConstantLR(Schedule):
-    """``init_value * factor`` for ``k < total_iters``, then ``init_value``."""
+    r"""``init_value`` scaled by ``factor`` for the first ``total_iters`` updates, then unscaled.
+
+    .. math::
+
+       v(k) = \begin{cases} v_0 f & k < T \\ v_0 & k \ge T \end{cases}
+
+    with ``v_0 = init_value``, ``f = factor`` (in ``[0, 1]``) and ``T = total_iters``.
+    With ``factor = 0`` the value is ``init_value`` from ``total_iters`` on (torch's
+    recursion raises ``ZeroDivisionError`` there).
+
+    References:
+      PyTorch ``torch.optim.lr_scheduler.ConstantLR``.
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = ConstantLR(init_value=1.0, factor=0.5, total_iters=2)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(4)]
+      [0.5, 0.5, 1.0, 1.0]
+    """
 
     init_value: float
     factor: float = 1.0 / 3
@@ -312,7 +384,26 @@ class ConstantLR(Schedule):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class LinearLR(Schedule):
-    """``init_value * (s + (e - s) * min(k, T) / T)``."""
+    r"""``init_value`` times a factor moving linearly from ``start_factor`` to ``end_factor``.
+
+    .. math::
+
+       v(k) = v_0 \left(s + (e - s)\,\frac{\min(k, T)}{T}\right)
+            = v_0 \left(e + (s - e)\,\frac{T - \min(k, T)}{T}\right)
+
+    with ``v_0 = init_value``, ``s = start_factor``, ``e = end_factor`` and
+    ``T = total_iters``; the second form (interpolated from the end, so the end value is
+    exact) is the one evaluated.
+
+    References:
+      PyTorch ``torch.optim.lr_scheduler.LinearLR``.
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = LinearLR(init_value=1.0, start_factor=0.25, total_iters=3)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(5)]
+      [0.25, 0.5, 0.75, 1.0, 1.0]
+    """
 
     init_value: float
     start_factor: float = 1.0 / 3
@@ -342,7 +433,24 @@ class LinearLR(Schedule):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class PolynomialLR(Schedule):
-    """``init_value * ((T - min(k, T)) / T) ** power``."""
+    r"""Polynomial decay from ``init_value`` to 0 at update ``total_iters``, then 0.
+
+    .. math::
+
+       v(k) = v_0 \left(\frac{T - \min(k, T)}{T}\right)^{p}
+
+    with ``v_0 = init_value``, ``T = total_iters`` and ``p = power``; ``power = 0`` gives
+    the constant ``v_0`` (torch's ``0.0 ** 0 == 1``).
+
+    References:
+      PyTorch ``torch.optim.lr_scheduler.PolynomialLR``.
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = PolynomialLR(init_value=1.0, total_iters=4, power=2.0)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(6)]
+      [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
+    """
 
     init_value: float
     total_iters: int = 5
@@ -375,7 +483,32 @@ class PolynomialLR(Schedule):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CosineAnnealingLR(Schedule):
-    """torch's periodic cosine: period ``2 * T_max``, back up after ``T_max``."""
+    r"""torch's periodic cosine: down to ``eta_min`` at ``T_max``, back up, period ``2 T_max``.
+
+    .. math::
+
+       v(k) = \eta_{min} + (v_0 - \eta_{min})\,\frac{1 + \cos(\pi k / T)}{2}
+            = \eta_{min} + (v_0 - \eta_{min})
+              \sin^2\!\left(\frac{\pi}{2}\,\frac{T - r}{T}\right),
+       \qquad r = \min(k \bmod 2T,\ 2T - k \bmod 2T)
+
+    with ``v_0 = init_value``, ``eta_min`` and ``T = T_max``. The reflection ``r`` (integer
+    arithmetic) maps every update into ``[0, T]``; the second, cancellation-free form is the
+    one evaluated. Unlike ``optax.cosine_decay_schedule`` it does not hold after ``T_max``:
+    it continues torch's recursive form, which goes back up.
+
+    References:
+      PyTorch ``torch.optim.lr_scheduler.CosineAnnealingLR``.
+
+      Loshchilov & Hutter, `SGDR: Stochastic Gradient Descent with Warm Restarts
+      <https://arxiv.org/abs/1608.03983>`_, 2017
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = CosineAnnealingLR(init_value=1.0, T_max=4, eta_min=0.2)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(10)]
+      [1.0, 0.8828, 0.6, 0.3172, 0.2, 0.3172, 0.6, 0.8828, 1.0, 0.8828]
+    """
 
     init_value: float
     T_max: int
@@ -446,7 +579,43 @@ def restart_table(T_0: int, T_mult: float, limit: int = COUNT_LIMIT):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CosineAnnealingWarmRestarts(Schedule):
-    """SGDR: torch's warm restarts, plus per-cycle peak decay and a global warmup."""
+    r"""SGDR: torch's warm restarts, plus per-cycle peak decay and a global warmup.
+
+    .. math::
+
+       v(k) = w(k) \left[\eta_{min} + (v_0 d^{c} - \eta_{min})\,
+              \frac{1 + \cos(\pi \tau / T_c)}{2}\right],
+       \qquad w(k) = \begin{cases} \min(k + 1, W) / W & W > 0 \\ 1 & W = 0 \end{cases}
+
+    with ``v_0 = init_value``, ``eta_min``, ``d = decay`` and ``W = warmup_steps``. Update
+    ``k`` lies in cycle ``c`` (0-based), which starts at update ``S_c`` and has length
+    ``T_c = T_0 * T_mult ** c`` (exact integers for an integral ``T_mult``,
+    ``floor(T_0 * T_mult ** c + 0.5)`` for a float one), and ``tau = k - S_c``. Cycles are
+    looked up in an integer table (:func:`restart_table`), never with a float logarithm;
+    the cosine is evaluated as ``sin(pi/2 * (T_c - tau) / T_c) ** 2``. The warmup multiplies
+    the first ``W`` updates only (it is not repeated at restarts). With ``decay = 1`` and
+    ``warmup_steps = 0`` this is torch's class.
+
+    References:
+      Loshchilov & Hutter, `SGDR: Stochastic Gradient Descent with Warm Restarts
+      <https://arxiv.org/abs/1608.03983>`_, 2017
+
+      PyTorch ``torch.optim.lr_scheduler.CosineAnnealingWarmRestarts``.
+
+      Peak decay and global warmup: repository
+      ``qu-gg/pytorch-cosine-annealing-with-decay-and-initial-warmup`` (reference design
+      "cosine-warm-restarts-decay-warmup"); its warmup is replaced by this library's
+      ``(k + 1) / W`` convention.
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = CosineAnnealingWarmRestarts(init_value=1.0, T_0=2, T_mult=2)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(8)]
+      [1.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 1.0, 0.9619]
+      >>> s = CosineAnnealingWarmRestarts(init_value=1.0, T_0=2, decay=0.5, warmup_steps=2)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(6)]
+      [0.5, 0.5, 0.5, 0.25, 0.25, 0.125]
+    """
 
     init_value: float
     T_0: int
@@ -564,7 +733,46 @@ def _check_one_cycle(obj):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class OneCycleLR(Schedule):
-    """torch's OneCycleLR for ``k < total_steps``; holds the final value after."""
+    r"""torch's OneCycleLR for ``k < total_steps``; holds the final value after.
+
+    .. math::
+
+       v(k) = \begin{cases}
+         b_i + (a_i - b_i)\,\dfrac{1 + \cos\left(\pi \frac{\kappa - e_{i-1}}
+           {e_i - e_{i-1}}\right)}{2} & \text{(cos)} \\[2ex]
+         a_i + (b_i - a_i)\,\dfrac{\kappa - e_{i-1}}{e_i - e_{i-1}}
+           & \text{(linear)}
+       \end{cases}
+
+    by ``anneal_strategy``, with ``kappa = min(k, N - 1)``, ``N = total_steps``, and phase
+    ``i`` the first whose end satisfies ``kappa <= e_i`` (``e_{-1} = 0``). The phase ends
+    are torch's floats, with
+    ``p = pct_start``: ``e_0 = p N - 1``, ``e_1 = N - 1``, or with ``three_phase``
+    ``e_0 = p N - 1``, ``e_1 = 2 p N - 2``, ``e_2 = N - 1``. With
+    ``v_init = max_lr / div_factor`` and ``v_min = v_init / final_div_factor`` the phases run
+    ``(a_i -> b_i)`` = ``(v_init -> max_lr)``, ``(max_lr -> v_min)``, or with
+    ``three_phase`` ``(v_init -> max_lr)``, ``(max_lr -> v_init)``, ``(v_init -> v_min)``.
+    Both forms are evaluated from the phase end, ``(e_i - kappa) / (e_i - e_{i-1})`` (the
+    cosine as ``sin^2``), and a zero-length phase gives its end value ``b_i`` (torch divides
+    by zero there). torch raises after ``total_steps`` updates; this schedule holds
+    ``v(N - 1)``.
+
+    References:
+      Smith & Topin, `Super-Convergence: Very Fast Training of Neural Networks Using Large
+      Learning Rates <https://arxiv.org/abs/1708.07120>`_, 2018
+
+      Smith, `A disciplined approach to neural network hyper-parameters: Part 1 -- learning
+      rate, batch size, momentum, and weight decay <https://arxiv.org/abs/1803.09820>`_, 2018
+
+      PyTorch ``torch.optim.lr_scheduler.OneCycleLR``.
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = OneCycleLR(max_lr=1.0, total_steps=6, pct_start=0.5, div_factor=4.0,
+      ...                final_div_factor=25.0)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(7)]
+      [0.25, 0.625, 1.0, 0.7525, 0.2575, 0.01, 0.01]
+    """
 
     max_lr: float
     total_steps: int
@@ -609,7 +817,36 @@ class OneCycleLR(Schedule):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class OneCycleMomentum(Schedule):
-    """Momentum of torch's OneCycleLR (inverse to the LR); holds after the end."""
+    r"""Momentum of torch's OneCycleLR (inverse to the LR); holds after the end.
+
+    .. math::
+
+       v(k) = \begin{cases}
+         b_i + (a_i - b_i)\,\dfrac{1 + \cos\left(\pi \frac{\kappa - e_{i-1}}
+           {e_i - e_{i-1}}\right)}{2} & \text{(cos)} \\[2ex]
+         a_i + (b_i - a_i)\,\dfrac{\kappa - e_{i-1}}{e_i - e_{i-1}}
+           & \text{(linear)}
+       \end{cases}
+
+    by ``anneal_strategy``, with the phases ``e_i`` and ``kappa = min(k, total_steps - 1)``
+    of :class:`OneCycleLR` (same ``total_steps``, ``pct_start`` and ``three_phase``) and the
+    values
+    ``(a_i -> b_i)`` = ``(max_momentum -> base_momentum)``,
+    ``(base_momentum -> max_momentum)``, plus ``(max_momentum -> max_momentum)`` with
+    ``three_phase``: the momentum is lowest where the LR peaks.
+
+    References:
+      Smith, `A disciplined approach to neural network hyper-parameters: Part 1 -- learning
+      rate, batch size, momentum, and weight decay <https://arxiv.org/abs/1803.09820>`_, 2018
+
+      PyTorch ``torch.optim.lr_scheduler.OneCycleLR`` (``cycle_momentum=True``).
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = OneCycleMomentum(total_steps=6, pct_start=0.5)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(7)]
+      [0.95, 0.9, 0.85, 0.875, 0.925, 0.95, 0.95]
+    """
 
     total_steps: int
     base_momentum: float = 0.85
@@ -675,7 +912,33 @@ def _cyclic_shape(obj, xp, k, dtype, height=1.0):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CyclicLR(Schedule):
-    """torch's CyclicLR (triangular, triangular2, exp_range or a custom scale_fn)."""
+    r"""torch's CyclicLR (triangular, triangular2, exp_range or a custom scale_fn).
+
+    .. math::
+
+       v(k) = \eta_b + (\eta_m - \eta_b)\, x(k)\, \sigma(k), \qquad
+       x(k) = \begin{cases} p / U & p \le U \\ (U + D - p) / D & p > U \end{cases}
+
+    with ``eta_b = base_lr``, ``eta_m = max_lr``, ``U = step_size_up``,
+    ``D = step_size_down`` (default ``U``), position ``p = k mod (U + D)`` and cycle
+    ``c = k // (U + D) + 1``. The scale ``sigma`` is 1 (``mode="triangular"``),
+    ``2 ** -(c - 1)`` (``"triangular2"``) or ``gamma ** k`` (``"exp_range"``); with a
+    ``scale_fn`` it is ``scale_fn(c)`` (``scale_mode="cycle"``) or ``scale_fn(k)``
+    (``"iterations"``), called with a float array, and ``mode`` is ignored. As in torch,
+    ``scale_mode`` is ignored unless ``scale_fn`` is given.
+
+    References:
+      Smith, `Cyclical Learning Rates for Training Neural Networks
+      <https://arxiv.org/abs/1506.01186>`_, 2017
+
+      PyTorch ``torch.optim.lr_scheduler.CyclicLR``.
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = CyclicLR(base_lr=0.1, max_lr=1.0, step_size_up=2, mode="triangular2")
+      >>> [round(s(SCALAR, k, float), 4) for k in range(9)]
+      [0.1, 0.55, 1.0, 0.55, 0.1, 0.325, 0.55, 0.325, 0.1]
+    """
 
     base_lr: float
     max_lr: float
@@ -698,7 +961,28 @@ class CyclicLR(Schedule):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CyclicMomentum(Schedule):
-    """Momentum of torch's CyclicLR: ``max - (max - base) * shape``."""
+    r"""Momentum of torch's CyclicLR: highest where the LR is lowest.
+
+    .. math::
+
+       v(k) = \mu_{max} - (\mu_{max} - \mu_{base})\, x(k)\, \sigma(k)
+
+    with ``mu_max = max_momentum``, ``mu_base = base_momentum`` and the shape ``x(k)`` and
+    scale ``sigma(k)`` of :class:`CyclicLR` (same ``step_size_up``, ``step_size_down``,
+    ``mode``, ``gamma``, ``scale_fn`` and ``scale_mode``).
+
+    References:
+      Smith, `A disciplined approach to neural network hyper-parameters: Part 1 -- learning
+      rate, batch size, momentum, and weight decay <https://arxiv.org/abs/1803.09820>`_, 2018
+
+      PyTorch ``torch.optim.lr_scheduler.CyclicLR`` (``cycle_momentum=True``).
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = CyclicMomentum(base_momentum=0.8, max_momentum=0.9, step_size_up=2)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(5)]
+      [0.9, 0.85, 0.8, 0.85, 0.9]
+    """
 
     base_momentum: float = 0.8
     max_momentum: float = 0.9
@@ -706,7 +990,7 @@ class CyclicMomentum(Schedule):
     step_size_down: int | None = None
     mode: str = "triangular"
     gamma: float = 1.0
-    scale_fn: Callable[[Any], Any] | None = None
+    scale_fn: Callable[[Any], Any] | None = dataclasses.field(default=None, compare=False)
     scale_mode: str = "cycle"
 
     def __post_init__(self):
@@ -722,7 +1006,26 @@ class CyclicMomentum(Schedule):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class LambdaLR(Schedule):
-    """``init_value * fn(k)``; ``fn`` receives the integer step array."""
+    r"""``init_value`` times a user function of the update index.
+
+    .. math::
+
+       v(k) = v_0 \, f(k)
+
+    with ``v_0 = init_value`` and ``f = fn``; ``fn`` receives the integer step array of the
+    caller's namespace (a Python ``int`` on :data:`sched_core.SCALAR`) and its result is
+    converted to ``dtype``. Like torch's class it overwrites the LR from its base (it is not
+    chainable).
+
+    References:
+      PyTorch ``torch.optim.lr_scheduler.LambdaLR``.
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = LambdaLR(init_value=2.0, fn=lambda k: 1.0 / (k + 1))
+      >>> [round(s(SCALAR, k, float), 4) for k in range(4)]
+      [2.0, 1.0, 0.6667, 0.5]
+    """
 
     init_value: float
     fn: Callable[[Any], Any] = dataclasses.field(compare=False)
@@ -755,7 +1058,28 @@ class _Multiplicative(Schedule):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class LinearWarmup(_Multiplicative):
-    """``base_lr * (k + 1) / W`` for ``k < W``, then ``base_lr``."""
+    r"""Linear warmup to ``base_lr`` over ``warmup_steps`` updates (never 0), then constant.
+
+    .. math::
+
+       v(k) = b \, \frac{\min(k + 1, W)}{W}
+
+    with ``b = base_lr`` and ``W = warmup_steps``: update 0 already uses ``b / W`` and ``b``
+    is reached at update ``W - 1``. ``warmup_steps = 0`` gives the constant ``b``.
+
+    References:
+      Goyal et al., `Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour
+      <https://arxiv.org/abs/1706.02677>`_, 2017
+
+      Combined library ``LinearWarmup`` (reference design "combined-lr-schedulers";
+      repository ``SungchulLee/deep_learning_book_writing``, ``lr_warmup.py``).
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = LinearWarmup(base_lr=1.0, warmup_steps=4)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(5)]
+      [0.25, 0.5, 0.75, 1.0, 1.0]
+    """
 
     base_lr: float
     warmup_steps: int
@@ -773,7 +1097,31 @@ class LinearWarmup(_Multiplicative):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ExponentialWarmup(_Multiplicative):
-    """``start * (base/start) ** ((k + 1) / W)`` for ``k < W``, then ``base_lr``."""
+    r"""Geometric warmup from just above ``start_lr`` to ``base_lr``, then constant.
+
+    .. math::
+
+       v(k) = s \left(\frac{b}{s}\right)^{\min(k + 1, W) / W}
+            = b \left(\frac{s}{b}\right)^{(W - 1 - \min(k, W - 1)) / W}
+
+    with ``b = base_lr``, ``s = start_lr`` (the value of update ``-1``, never output) and
+    ``W = warmup_steps``; the second form (measured from the end, so ``b`` is exact from
+    update ``W - 1`` on) is the one evaluated. ``warmup_steps = 0`` gives the constant
+    ``b``.
+
+    References:
+      Goyal et al., `Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour
+      <https://arxiv.org/abs/1706.02677>`_, 2017
+
+      Combined library ``ExponentialWarmup`` (reference design "combined-lr-schedulers";
+      repository ``SungchulLee/deep_learning_book_writing``, ``lr_warmup.py``).
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = ExponentialWarmup(base_lr=1.0, warmup_steps=3, start_lr=1e-3)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(4)]
+      [0.01, 0.1, 1.0, 1.0]
+    """
 
     base_lr: float
     warmup_steps: int
@@ -799,7 +1147,29 @@ class ExponentialWarmup(_Multiplicative):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CosineWarmup(_Multiplicative):
-    """``base_lr * (1 - cos(pi (k + 1) / W)) / 2`` for ``k < W``, then ``base_lr``."""
+    r"""Half-cosine warmup to ``base_lr`` over ``warmup_steps`` updates (never 0), then constant.
+
+    .. math::
+
+       v(k) = b \, \frac{1 - \cos(\pi \min(k + 1, W) / W)}{2}
+            = b \sin^2\!\left(\frac{\pi}{2}\, \frac{\min(k + 1, W)}{W}\right)
+
+    with ``b = base_lr`` and ``W = warmup_steps`` (the cancellation-free ``sin^2`` form is
+    evaluated). ``warmup_steps = 0`` gives the constant ``b``.
+
+    References:
+      Goyal et al., `Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour
+      <https://arxiv.org/abs/1706.02677>`_, 2017
+
+      Combined library ``CosineWarmup`` (reference design "combined-lr-schedulers";
+      repository ``SungchulLee/deep_learning_book_writing``, ``lr_warmup.py``).
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = CosineWarmup(base_lr=1.0, warmup_steps=4)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(5)]
+      [0.1464, 0.5, 0.8536, 1.0, 1.0]
+    """
 
     base_lr: float
     warmup_steps: int
@@ -853,10 +1223,37 @@ class CosineDecay(Schedule):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class WarmupWithDecay(_Multiplicative):
-    """Linear warmup, then cosine from ``base_lr`` to ``min_lr`` at ``total_steps``, then hold.
+    r"""Linear warmup, then cosine from ``base_lr`` to ``min_lr`` at ``total_steps``, then hold.
 
-    The composition ``Warmup(schedule=CosineDecay(base_lr, total_steps - W, min_lr),
-    warmup_steps=W)`` (:class:`sched_core.Warmup`, ``first="step"``).
+    .. math::
+
+       v(k) = \begin{cases}
+         b \, (k + 1) / W & k < W \\
+         \eta_{min} + (b - \eta_{min})\,
+           \dfrac{1 + \cos\left(\pi \min(k - W, N - W) / (N - W)\right)}{2} & k \ge W
+       \end{cases}
+
+    with ``b = base_lr``, ``eta_min = min_lr``, ``W = warmup_steps`` and
+    ``N = total_steps > W``. With a warmup, ``b`` is used by updates ``W - 1`` and ``W``;
+    ``min_lr`` is reached at update ``N`` and held. It is the composition
+    ``Warmup(schedule=CosineDecay(base_lr, total_steps - W, min_lr), warmup_steps=W)``
+    (:class:`sched_core.Warmup`, ``first="step"``; :class:`CosineDecay`).
+
+    References:
+      Goyal et al., `Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour
+      <https://arxiv.org/abs/1706.02677>`_, 2017
+
+      Loshchilov & Hutter, `SGDR: Stochastic Gradient Descent with Warm Restarts
+      <https://arxiv.org/abs/1608.03983>`_, 2017
+
+      Combined library ``WarmupWithDecay`` (reference design "combined-lr-schedulers";
+      repository ``SungchulLee/deep_learning_book_writing``, ``lr_warmup.py``).
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = WarmupWithDecay(base_lr=1.0, warmup_steps=2, total_steps=6, min_lr=0.1)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(8)]
+      [0.5, 1.0, 1.0, 0.8682, 0.55, 0.2318, 0.1, 0.1]
     """
 
     base_lr: float
@@ -888,7 +1285,35 @@ class WarmupWithDecay(_Multiplicative):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ExponentialCyclicLR(Schedule):
-    """Cycles of ``step_size`` steps: convex rise to ``max_lr * gamma**cycle``, mirrored fall."""
+    r"""Cycles of ``step_size`` steps: convex rise to ``max_lr * gamma**cycle``, mirrored fall.
+
+    .. math::
+
+       v(k) = \begin{cases}
+         \eta_b + (M_c - \eta_b)\, \dfrac{e^{q} - 1}{e - 1}, \quad q = 2\tau / L
+           & 2\tau < L \\[2ex]
+         M_c - (M_c - \eta_b)\, \dfrac{e^{q} - 1}{e - 1}, \quad q = (2\tau - L) / L
+           & 2\tau \ge L
+       \end{cases}
+
+    with ``eta_b = base_lr``, ``L = step_size`` (the **full** cycle length, the reference's
+    ``cycle_length``), cycle ``c = k // L``, offset ``tau = k mod L`` and peak
+    ``M_c = max_lr * gamma ** c`` (``gamma`` is the reference's ``decay_rate``). The value
+    is continuous, peaks at ``tau = L / 2`` and returns to ``base_lr`` at every cycle start.
+
+    References:
+      Smith, `Cyclical Learning Rates for Training Neural Networks
+      <https://arxiv.org/abs/1506.01186>`_, 2017
+
+      Combined library ``ExponentialCyclicLR`` (reference design "combined-lr-schedulers";
+      repository ``SungchulLee/deep_learning_book_writing``, ``cyclical_lr.py``).
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = ExponentialCyclicLR(base_lr=0.1, max_lr=1.0, step_size=4, gamma=0.5)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(9)]
+      [0.1, 0.4398, 1.0, 0.6602, 0.1, 0.251, 0.5, 0.349, 0.1]
+    """
 
     base_lr: float
     max_lr: float
@@ -919,7 +1344,26 @@ class ExponentialCyclicLR(Schedule):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ListSchedule(Schedule):
-    """``values[min(k, n - 1)]``: explicit values, the last one held."""
+    r"""Explicit per-update values, the last one held.
+
+    .. math::
+
+       v(k) = x_{\min(k,\, n - 1)}
+
+    with ``x = values`` (a non-empty 1-D sequence of finite values ``>= 0``, stored as float64
+    and converted to ``dtype``) and ``n = len(values)``. The reference appends 0 past the
+    end and then raises; this schedule holds ``values[-1]``.
+
+    References:
+      lr-momentum-scheduler ``ListScheduler`` (reference design "lr-momentum-scheduler";
+      repository ``timesler/lr-momentum-scheduler``).
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = ListSchedule(values=[0.3, 0.2, 0.1])
+      >>> [round(s(SCALAR, k, float), 4) for k in range(5)]
+      [0.3, 0.2, 0.1, 0.1, 0.1]
+    """
 
     values: Sequence[float]
 
@@ -939,7 +1383,30 @@ class ListSchedule(Schedule):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RangeFinder(Schedule):
-    """Exponential sweep ``start_lr -> end_lr`` over ``num_steps`` (logspace), then hold."""
+    r"""Exponential sweep ``start_lr -> end_lr`` over ``num_steps`` (logspace), then hold.
+
+    .. math::
+
+       v(k) = s \left(\frac{e}{s}\right)^{\min(k, N - 1) / (N - 1)}
+            = e \left(\frac{s}{e}\right)^{(N - 1 - \min(k, N - 1)) / (N - 1)}
+
+    with ``s = start_lr``, ``e = end_lr > s`` and ``N = num_steps >= 2``: the values of
+    ``numpy.geomspace(start_lr, end_lr, num_steps)``, ``end_lr`` held after. The second form
+    (measured from the end, see :class:`ExponentialWarmup`) is the one evaluated.
+
+    References:
+      Smith, `Cyclical Learning Rates for Training Neural Networks
+      <https://arxiv.org/abs/1506.01186>`_, 2017 (the LR range test)
+
+      lr-momentum-scheduler ``RangeFinder`` (reference design "lr-momentum-scheduler";
+      repository ``timesler/lr-momentum-scheduler``).
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = RangeFinder(num_steps=4, start_lr=1e-3, end_lr=1.0)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(5)]
+      [0.001, 0.01, 0.1, 1.0, 1.0]
+    """
 
     num_steps: int
     start_lr: float = 1e-7
@@ -979,7 +1446,35 @@ def _three_linear(xp, k, dtype, num_steps, segs):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class OneCyclePolicyLR(Schedule):
-    """Smith's linear 1cycle (lr-momentum-scheduler): 45% up, 45% down, 10% annihilation."""
+    r"""Smith's linear 1cycle (lr-momentum-scheduler): 45% up, 45% down, 10% annihilation.
+
+    .. math::
+
+       v(k) = \begin{cases}
+         \ell(m/10,\ m,\ P)_{\kappa} & \kappa < P \\
+         \ell(m,\ m/10,\ P)_{\kappa - P} & P \le \kappa < 2P \\
+         \ell(m/10,\ m/100,\ N - 2P)_{\kappa - 2P} & \kappa \ge 2P
+       \end{cases}
+       \qquad \ell(a, b, n)_j = a + (b - a)\,\frac{j}{n - 1}
+
+    with ``m = max_lr``, ``N = num_steps >= 3``, ``P = int(0.45 * N)``,
+    ``kappa = min(k, N - 1)`` and ``l(a, b, n)`` ``numpy.linspace(a, b, n)`` (``a`` when
+    ``n = 1``). Since ``linspace`` includes both ends, the peak ``m`` and ``m / 10`` each
+    appear on two consecutive updates; ``v(N - 1)`` is held after the end.
+
+    References:
+      Smith, `A disciplined approach to neural network hyper-parameters: Part 1 -- learning
+      rate, batch size, momentum, and weight decay <https://arxiv.org/abs/1803.09820>`_, 2018
+
+      lr-momentum-scheduler ``OneCyclePolicy`` (reference design "lr-momentum-scheduler";
+      repository ``timesler/lr-momentum-scheduler``).
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = OneCyclePolicyLR(max_lr=1.0, num_steps=10)
+      >>> [round(s(SCALAR, k, float), 4) for k in range(11)]
+      [0.1, 0.4, 0.7, 1.0, 1.0, 0.7, 0.4, 0.1, 0.1, 0.01, 0.01]
+    """
 
     max_lr: float
     num_steps: int
@@ -1006,7 +1501,33 @@ def _check_momentum_range(obj):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class OneCyclePolicyMomentum(Schedule):
-    """Momentum of the 1cycle policy: high -> low -> high, then held high."""
+    r"""Momentum of the 1cycle policy: high -> low -> high, then held high.
+
+    .. math::
+
+       v(k) = \begin{cases}
+         \ell(\mu_{hi},\ \mu_{lo},\ P)_{\kappa} & \kappa < P \\
+         \ell(\mu_{lo},\ \mu_{hi},\ P)_{\kappa - P} & P \le \kappa < 2P \\
+         \mu_{hi} & \kappa \ge 2P
+       \end{cases}
+
+    with ``(mu_lo, mu_hi) = momentum_range`` and ``P``, ``kappa`` and the ``linspace``
+    ``l(a, b, n)`` of :class:`OneCyclePolicyLR` (same ``num_steps``): the momentum is lowest
+    where the LR peaks.
+
+    References:
+      Smith, `A disciplined approach to neural network hyper-parameters: Part 1 -- learning
+      rate, batch size, momentum, and weight decay <https://arxiv.org/abs/1803.09820>`_, 2018
+
+      lr-momentum-scheduler ``OneCyclePolicy`` (reference design "lr-momentum-scheduler";
+      repository ``timesler/lr-momentum-scheduler``).
+
+    Example:
+      >>> from sched_core import SCALAR
+      >>> s = OneCyclePolicyMomentum(num_steps=10, momentum_range=(0.85, 0.95))
+      >>> [round(s(SCALAR, k, float), 4) for k in range(11)]
+      [0.95, 0.9167, 0.8833, 0.85, 0.85, 0.8833, 0.9167, 0.95, 0.95, 0.95, 0.95]
+    """
 
     num_steps: int
     momentum_range: tuple[float, float] = (0.85, 0.95)

@@ -140,8 +140,8 @@ class GraCos(CoreLRScheduler):
     # ------------------------------------------------------------------ plumbing
     def _specs(self, bases):
         self._spec = _Spec(initial_lr=self.initial_lr, final_lr=self.final_lr,
-                           steps_per_epoch=self.steps_per_epoch,
-                           total_epochs=self.total_epochs, mode=self.mode, warmup_epochs=self.warmup_epochs,
+                           steps_per_epoch=self.steps_per_epoch, total_epochs=self.total_epochs,
+                           mode=self.mode, warmup_epochs=self.warmup_epochs,
                            amplitude=self.amplitude, frequency=self.frequency)
         return [], None
 

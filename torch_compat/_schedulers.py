@@ -45,7 +45,10 @@ __all__ = [
 
 
 class StepLR(CoreLRScheduler):
-    """torch ``StepLR`` in closed form: ``base_lr * gamma ** (k // step_size)``."""
+    """torch ``StepLR`` in closed form.
+
+    Formula: :class:`sched_core.StepLR`.
+    """
 
     _spec_class = core.StepLR
     _hyperparams = ("step_size", "gamma")
@@ -57,7 +60,10 @@ class StepLR(CoreLRScheduler):
 
 
 class MultiStepLR(CoreLRScheduler):
-    """torch ``MultiStepLR``: ``base_lr * gamma ** #{milestones <= k}``."""
+    """torch ``MultiStepLR`` in closed form (milestones in any order, repeats count twice).
+
+    Formula: :class:`sched_core.MultiStepLR`.
+    """
 
     _spec_class = core.MultiStepLR
     _hyperparams = ("milestones", "gamma")
@@ -72,7 +78,10 @@ class MultiStepLR(CoreLRScheduler):
 
 
 class ConstantLR(CoreLRScheduler):
-    """torch ``ConstantLR``: ``base_lr * factor`` for ``k < total_iters``."""
+    """torch ``ConstantLR``: ``factor`` applied for the first ``total_iters`` updates.
+
+    Formula: :class:`sched_core.ConstantLR`.
+    """
 
     _spec_class = core.ConstantLR
     _hyperparams = ("factor", "total_iters")
@@ -84,7 +93,10 @@ class ConstantLR(CoreLRScheduler):
 
 
 class LinearLR(CoreLRScheduler):
-    """torch ``LinearLR``: factor linear from ``start_factor`` to ``end_factor``."""
+    """torch ``LinearLR``: factor linear from ``start_factor`` to ``end_factor``.
+
+    Formula: :class:`sched_core.LinearLR`.
+    """
 
     _spec_class = core.LinearLR
     _hyperparams = ("start_factor", "end_factor", "total_iters")
@@ -97,7 +109,10 @@ class LinearLR(CoreLRScheduler):
 
 
 class ExponentialLR(CoreLRScheduler):
-    """torch ``ExponentialLR``: ``base_lr * gamma ** k``."""
+    """torch ``ExponentialLR`` in closed form.
+
+    Formula: :class:`sched_core.ExponentialLR`.
+    """
 
     _spec_class = core.ExponentialLR
     _hyperparams = ("gamma",)
@@ -108,7 +123,10 @@ class ExponentialLR(CoreLRScheduler):
 
 
 class PolynomialLR(CoreLRScheduler):
-    """torch ``PolynomialLR``: ``base_lr * (1 - min(k, T)/T) ** power``."""
+    """torch ``PolynomialLR`` in closed form: decays to 0 at ``total_iters``.
+
+    Formula: :class:`sched_core.PolynomialLR`.
+    """
 
     _spec_class = core.PolynomialLR
     _hyperparams = ("total_iters", "power")
@@ -120,7 +138,10 @@ class PolynomialLR(CoreLRScheduler):
 
 
 class CosineAnnealingLR(CoreLRScheduler):
-    """torch ``CosineAnnealingLR`` in closed form (periodic past ``T_max``, like torch)."""
+    """torch ``CosineAnnealingLR`` in closed form (periodic past ``T_max``, like torch).
+
+    Formula: :class:`sched_core.CosineAnnealingLR`.
+    """
 
     _spec_class = core.CosineAnnealingLR
     _hyperparams = ("T_max", "eta_min")
@@ -140,6 +161,8 @@ class CosineAnnealingWarmRestarts(CoreLRScheduler):
     may be a float (cycle lengths rounded as ``sched_core.restart_table`` says); explicit
     epochs find their cycle in that integer table instead of torch's float logarithm.
     Like torch's, it overwrites the LR from its bases (not chainable).
+
+    Formula: :class:`sched_core.CosineAnnealingWarmRestarts`.
     """
 
     _spec_class = core.CosineAnnealingWarmRestarts
@@ -259,6 +282,9 @@ class OneCycleLR(CoreLRScheduler):
 
     torch raises ``ValueError`` past ``total_steps``; this class holds the final LR and
     momentum instead (documented in ``docs/math.md``).
+
+    Formula: :class:`sched_core.OneCycleLR` (LR) and :class:`sched_core.OneCycleMomentum`
+    (momentum / ``betas[0]``).
     """
 
     _hyperparams = ("max_lrs", "total_steps", "pct_start", "anneal_strategy", "cycle_momentum",
@@ -307,14 +333,14 @@ class OneCycleLR(CoreLRScheduler):
         lrs = [core.OneCycleLR(max_lr=m, total_steps=self.total_steps, pct_start=self.pct_start,
                                anneal_strategy=self.anneal_strategy,
                                div_factor=self.div_factor, final_div_factor=self.final_div_factor,
-                                   three_phase=self.three_phase)
+                               three_phase=self.three_phase)
                for m in self.max_lrs]
         if not self.cycle_momentum:
             return lrs, None
         moms = [core.OneCycleMomentum(total_steps=self.total_steps, base_momentum=b,
                                       max_momentum=m, pct_start=self.pct_start,
                                       anneal_strategy=self.anneal_strategy,
-                                          three_phase=self.three_phase)
+                                      three_phase=self.three_phase)
                 for b, m in zip(self.base_momentums, self.max_momentums, strict=True)]
         return lrs, moms
 
@@ -324,6 +350,9 @@ class CyclicLR(CoreLRScheduler):
 
     ``scale_fn`` receives a float (cycle number or update index, as ``scale_mode`` says);
     it is not saved by ``state_dict`` (re-pass it when rebuilding).
+
+    Formula: :class:`sched_core.CyclicLR` (LR) and :class:`sched_core.CyclicMomentum`
+    (momentum / ``betas[0]``).
     """
 
     _hyperparams = ("max_lrs", "step_size_up", "step_size_down", "mode", "gamma",
@@ -435,10 +464,12 @@ class _CallableState(CoreLRScheduler):
 
 
 class LambdaLR(_CallableState):
-    """torch ``LambdaLR``: ``base_lr * lr_lambda(k)``; one callable or one per group.
+    """torch ``LambdaLR``: one callable or one per group.
 
     Not chainable (it overwrites from its bases, as torch's does). ``state_dict`` saves the
     ``__dict__`` of callable objects and nothing for plain functions, as torch does.
+
+    Formula: :class:`sched_core.LambdaLR` (``init_value`` = the group's base LR).
     """
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list,
@@ -450,12 +481,11 @@ class LambdaLR(_CallableState):
         return [core.LambdaLR(init_value=b, fn=f) for b, f in zip(bases, self.lr_lambdas)], None
 
 
-
 class MultiplicativeLR(_CallableState):
     """torch ``MultiplicativeLR``: each update multiplies the group's LR by ``lr_lambda(k)``.
 
-    Chainable by definition (it multiplies whatever LR it finds). Alone, the LR of update
-    ``k`` is ``base * lr_lambda(1) * ... * lr_lambda(k)`` (``sched_core.MultiplicativeLR``).
+    Chainable by definition (it multiplies whatever LR it finds). Formula when alone:
+    :class:`sched_core.MultiplicativeLR`.
     """
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list,
@@ -480,14 +510,13 @@ class MultiplicativeLR(_CallableState):
     _get_closed_form_lr = get_lr  # torch has no closed form: step(epoch) multiplies once
 
 
-
 class SWALR(CoreLRScheduler):
     """torch ``swa_utils.SWALR``: anneal each group's LR to ``swa_lr``, then hold it.
 
     Same signature and composition as torch's: the annealing starts from the LR the group
     has when it starts (and, like torch's, re-derives it from the group's LR every update,
     so a schedule stepped before it hands over seamlessly). The update index is the number
-    of ``step()`` calls, as in torch. Formula: ``sched_core.SWALR``.
+    of ``step()`` calls, as in torch. Formula: :class:`sched_core.SWALR`.
     """
 
     _hyperparams = ("swa_lrs", "anneal_epochs", "anneal_strategy")
@@ -540,6 +569,8 @@ class SequentialLR(_TorchSequential):
     Members are stepped as torch steps them (a member starts with ``_update_lr(0)`` at its
     milestone), so stateful members (GraCos auto) keep working. Adds :meth:`lr_at` /
     :meth:`momentum_at`, closed forms available when every member has them.
+
+    Formula: :class:`sched_core.Sequential`.
     """
 
     def __init__(self, optimizer: Optimizer, schedulers: Sequence[Any],
@@ -582,8 +613,8 @@ class ChainedScheduler(_TorchChained):
     """torch ``ChainedScheduler`` (torch's own class) with a closed form.
 
     Each ``step()`` steps every member in order; chainable members carry each other's
-    changes (``sched_core.chain_step``). :meth:`lr_at` is ``sched_core.Chained``: the
-    product of the members' factors, torch's value for multiplicative members.
+    changes (:func:`sched_core.chain_step`). :meth:`lr_at` is :class:`sched_core.Chained`:
+    the product of the members' factors, torch's value for multiplicative members.
     """
 
     def lr_at(self, step: int) -> list[float]:
@@ -614,7 +645,7 @@ def _bases_arg(optimizer: Optimizer, name: str, value: Any) -> list[float] | Non
 
 
 class LinearWarmup(CoreLRScheduler):
-    """``base_lr * min(k + 1, W) / W``; ``base_lr=None`` uses each group's LR.
+    """Linear warmup to ``base_lr`` (never 0); ``base_lr=None`` uses each group's LR.
 
     Formula: :class:`sched_core.LinearWarmup`.
     """
@@ -631,7 +662,7 @@ class LinearWarmup(CoreLRScheduler):
 
 
 class ExponentialWarmup(CoreLRScheduler):
-    """``start_lr * (base_lr/start_lr) ** ((k+1)/W)`` for ``k < W``, then ``base_lr``.
+    """Geometric warmup from ``start_lr`` (never output) to ``base_lr``, then ``base_lr``.
 
     Formula: :class:`sched_core.ExponentialWarmup`.
     """
@@ -727,6 +758,8 @@ class ListScheduler(CoreLRScheduler):
 
     ``lrs``/``momentums`` are 1-D (same for every group) or 2-D (one row per group).
     Without ``momentums`` the momentum is left untouched.
+
+    Formula: :class:`sched_core.ListSchedule` (one per row).
     """
 
     _hyperparams = ("lrs", "momentums")
@@ -749,10 +782,12 @@ class ListScheduler(CoreLRScheduler):
 
 
 class LambdaScheduler(_CallableState):
-    """``LambdaLR`` that can also schedule momentum: ``base * fn(k)`` for LR and momentum.
+    """``LambdaLR`` that can also schedule momentum, each as its base times its lambda.
 
     The momentum base is each group's momentum (``betas[0]``) at construction, kept in
     the group as ``initial_momentum``. Without ``momentum_lambda`` momentum is untouched.
+
+    Formula: :class:`sched_core.LambdaLR` (for the LR and for the momentum).
     """
 
     _hyperparams = ("base_momentums",)
@@ -787,9 +822,11 @@ class LambdaScheduler(_CallableState):
         return lrs, moms
 
 
-
 class RangeFinder(CoreLRScheduler):
-    """LR range-test sweep from ``start_lr`` to ``end_lr`` over ``num_steps`` (geometric)."""
+    """LR range-test sweep from ``start_lr`` to ``end_lr`` over ``num_steps`` (geometric).
+
+    Formula: :class:`sched_core.RangeFinder` (the same for every group).
+    """
 
     _hyperparams = ("num_steps", "start_lr", "end_lr")
     _from_bases = False
@@ -810,6 +847,9 @@ class OneCyclePolicy(CoreLRScheduler):
 
     ``max_lr=None`` uses each group's LR as the peak. ``momentum_range=None`` leaves
     momentum untouched.
+
+    Formula: :class:`sched_core.OneCyclePolicyLR` (LR) and
+    :class:`sched_core.OneCyclePolicyMomentum` (momentum / ``betas[0]``).
     """
 
     _hyperparams = ("max_lrs", "num_steps", "momentum_range")
