@@ -131,6 +131,33 @@ def test_readme_gallery_images_exist():
         _png_ok(ROOT / "docs" / "gallery" / f"{family}.png")
 
 
+def _example(script, *argv):
+    """Runs ``examples/<script>``'s ``main(argv)`` in this process, capturing its output and
+    exit status like a subprocess would (``python script ...`` from ``examples/``)."""
+    import contextlib
+    import importlib.util
+    import io
+    import types
+
+    folder = str(ROOT / "examples")
+    sys.path.insert(0, folder)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        spec = importlib.util.spec_from_file_location(f"_example_{script[:-3]}",
+                                                      ROOT / "examples" / script)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                module.main(list(argv))  # as `if __name__ == "__main__": main()` does
+                code = 0
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else 1
+    finally:
+        sys.path.remove(folder)
+    return types.SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
+
+
 @pytest.mark.parametrize("script,extra,needle", [
     ("flax_train.py", [], r"test accuracy ([0-9.]+)"),
     ("flax_train.py", ["--schedule", "cosine_annealing_warm_restarts", "--T_mult", "2"],
@@ -140,9 +167,7 @@ def test_readme_gallery_images_exist():
     ("adaptive_train.py", [], r"torch ([0-9.]+), max"),
 ])
 def test_examples_run_and_learn(script, extra, needle, tmp_path):
-    proc = subprocess.run([sys.executable, script, "--epochs", "3", "--no-progress", "--out",
-                           str(tmp_path), *extra], capture_output=True, text=True, timeout=300,
-                          cwd=ROOT / "examples")
+    proc = _example(script, "--epochs", "3", "--no-progress", "--out", str(tmp_path), *extra)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert float(re.search(needle, proc.stdout).group(1)) > 0.85, proc.stdout
     pngs = list(tmp_path.glob("*.png"))
@@ -151,7 +176,5 @@ def test_examples_run_and_learn(script, extra, needle, tmp_path):
 
 
 def test_examples_reject_unknown_schedules(tmp_path):
-    proc = subprocess.run([sys.executable, "flax_train.py", "--schedule", "nope", "--out",
-                           str(tmp_path)], capture_output=True, text=True, timeout=120,
-                          cwd=ROOT / "examples")
+    proc = _example("flax_train.py", "--schedule", "nope", "--out", str(tmp_path))
     assert proc.returncode == 2 and "unknown --schedule 'nope'" in proc.stderr
