@@ -66,25 +66,31 @@ def train(model, rank, world):
     return out
 
 
-def worker(rank, world, mode, port, out_dir):
+def _ddp_model():
+    return torch.nn.parallel.DistributedDataParallel(model_fn())
+
+
+def _fsdp2_model():
+    from torch.distributed.fsdp import fully_shard
+
+    m = model_fn()
+    for layer in m:
+        if isinstance(layer, torch.nn.Linear):
+            fully_shard(layer)
+    fully_shard(m)
+    return m
+
+
+MODELS = {"ddp": _ddp_model, "fsdp2": _fsdp2_model}
+
+
+def worker(rank, world, modes, port, out_dir):
+    """Trains once per mode in one process group (one spawn for every mode)."""
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     torch.set_num_threads(1)
     dist.init_process_group("gloo", rank=rank, world_size=world)
     try:
-        if mode == "ddp":
-            def model():
-                return torch.nn.parallel.DistributedDataParallel(model_fn())
-        else:
-            from torch.distributed.fsdp import fully_shard
-
-            def model():
-                m = model_fn()
-                for layer in m:
-                    if isinstance(layer, torch.nn.Linear):
-                        fully_shard(layer)
-                fully_shard(m)
-                return m
-        result = train(model, rank, world)
+        result = {mode: train(MODELS[mode], rank, world) for mode in modes.split(",")}
         # results go to a file before teardown: gloo's thread teardown at process exit can
         # abort ("terminate called without an active exception") after the work is done
         with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
@@ -95,6 +101,8 @@ def worker(rank, world, mode, port, out_dir):
 
 
 def main():
+    """``python -m parity_tests.torch_dist_check MODES PORT``: MODES is ``single`` or a comma
+    list of ``ddp``/``fsdp2``; prints one ``RESULT {json}`` line per rank."""
     mode, port = sys.argv[1], int(sys.argv[2])
     if mode == "single":
         print("RESULT " + json.dumps({"rank": 0, **train(model_fn, 0, 1)}), flush=True)
