@@ -53,12 +53,11 @@ def run_optax(case: Case, x64: bool = False, steps: int | None = None):
     from optax_sched._by_name import MOMENTUM_COMPANIONS
 
     n = case.steps if steps is None else steps
-    lrs, moms = [], []
     with jax.enable_x64(x64):
-        k = jnp.arange(n, dtype=jnp.int32)
+        lr_fns: list[Any] = []
+        mom_fns: list[Any] = []
         for factor in case.group_factors:
             kw = optax_kwargs(case, factor)
-            mom_s: Any
             if case.schedule == "one_cycle_policy":
                 lr_s, mom_s = optax_sched.one_cycle_policy(**kw)
             else:
@@ -67,9 +66,17 @@ def run_optax(case: Case, x64: bool = False, steps: int | None = None):
                 if case.momentum is not None:
                     factory = MOMENTUM_COMPANIONS[case.schedule][0]
                     mom_s = getattr(optax_sched, factory)(**case.momentum)
-            lrs.append(np.asarray(jax.jit(jax.vmap(lr_s))(k), dtype=np.float64))
+            lr_fns.append(lr_s)
             if mom_s is not None:
-                moms.append(np.asarray(jax.jit(jax.vmap(mom_s))(k), dtype=np.float64))
+                mom_fns.append(mom_s)
+
+        def every_group(k):
+            return [f(k) for f in lr_fns], [f(k) for f in mom_fns]
+
+        # one compilation per case: every param group (and momentum) in one jit(vmap(...))
+        lrs, moms = jax.jit(jax.vmap(every_group))(jnp.arange(n, dtype=jnp.int32))
+        lrs = [np.asarray(x, dtype=np.float64) for x in lrs]
+        moms = [np.asarray(x, dtype=np.float64) for x in moms]
     return np.stack(lrs), (np.stack(moms) if moms else None)
 
 
