@@ -221,14 +221,15 @@ def test_alone_every_scheduler_writes_its_closed_form_bitwise(family):
         sched.step()
 
 
-def test_alone_no_drift_over_a_million_steps():
+def test_alone_no_drift_over_300_000_steps():
+    n = 300_000
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    sched = tc.ExponentialLR(opt, gamma=1 - 1e-6)
-    for _ in range(10**6):
+    sched = tc.ExponentialLR(opt, gamma=1 - 3e-6)
+    for _ in range(n):
         sched.step()
-    assert sched.get_last_lr() == sched.lr_at(10**6)
+    assert sched.get_last_lr() == sched.lr_at(n)
     assert sched._chain[0][1] is None  # never left the closed form
-    np.testing.assert_allclose(sched.get_last_lr()[0], 0.1 * (1 - 1e-6) ** 10**6, rtol=1e-12)
+    np.testing.assert_allclose(sched.get_last_lr()[0], 0.1 * (1 - 3e-6) ** n, rtol=1e-12)
 
 
 def test_tensor_lr_composes_without_reading_untouched_values_back():
