@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import optax
 
 from optax_sched._inject import register_reader
+from optax_sched._schedules import float_dtype
 from sched_core import AdaptiveConfig
 from sched_core import _validate as v
 from sched_core._adaptive import LR_RULES
@@ -54,10 +55,6 @@ class AdaptiveState(NamedTuple):
     trace: Any
     nu: Any
     leaf_steps: jax.Array
-
-
-def _fdtype():
-    return jnp.asarray(0.0).dtype
 
 
 def adaptive(base_lr: float, *, momentum: float = 0.9,
@@ -128,10 +125,10 @@ def adaptive(base_lr: float, *, momentum: float = 0.9,
 
     def _pct(frozen, sizes):
         total = sum(sizes)
-        return 100.0 * jnp.sum(jnp.where(frozen, jnp.asarray(sizes, _fdtype()), 0.0)) / total
+        return 100.0 * jnp.sum(jnp.where(frozen, jnp.asarray(sizes, float_dtype()), 0.0)) / total
 
     def init_fn(params):
-        dt = _fdtype()
+        dt = float_dtype()
         leaves = jax.tree_util.tree_leaves(params)
         n = len(leaves)
         if n == 0:
@@ -148,7 +145,7 @@ def adaptive(base_lr: float, *, momentum: float = 0.9,
 
     def update_fn(updates, state, params=None, *, value, **extra_args):
         del params, extra_args
-        dt = _fdtype()
+        dt = float_dtype()
         if jnp.shape(value) != ():
             raise ValueError(
                 f"value must be a scalar loss, got an array of shape {jnp.shape(value)}: pass "

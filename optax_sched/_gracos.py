@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import optax
 
 from optax_sched._inject import register_reader
+from optax_sched._schedules import float_dtype
 from sched_core import GraCos
 from sched_core import _validate as v
 from sched_core._gracos import path_order
@@ -42,10 +43,6 @@ class GraCosState(NamedTuple):
     inner_state: optax.OptState
 
 
-def _fdtype():
-    return jnp.asarray(0.0).dtype
-
-
 def _global_norm(grads, barrier: bool = True):
     """The raw global L2 norm ``||g||_2`` of the gradients, in float32 (float64 under x64).
 
@@ -55,14 +52,14 @@ def _global_norm(grads, barrier: bool = True):
     anyway and the barrier only costs (4M parameters, CPU: 1.05x -> 1.01x of a clipped Adam).
     """
     leaves = jax.tree_util.tree_leaves(jax.lax.optimization_barrier(grads) if barrier else grads)
-    dt = _fdtype()
+    dt = float_dtype()
     sq = sum(jnp.sum(jnp.square(jnp.asarray(x, dtype=dt))) for x in leaves)
     return jnp.sqrt(sq)
 
 
 def _grad_statistic(grads, num_leaves: int):
     """``||g||_2 / sqrt(L)``: the raw global norm over sqrt(number of parameter tensors)."""
-    return _global_norm(grads) / jnp.sqrt(jnp.asarray(num_leaves, _fdtype()))
+    return _global_norm(grads) / jnp.sqrt(jnp.asarray(num_leaves, float_dtype()))
 
 
 def clip_with_norm(updates, g_norm, max_norm: float):
@@ -226,7 +223,7 @@ def gracos(initial_lr: float, final_lr: float, steps_per_epoch: int, total_epoch
     auto = spec.mode == "auto"
 
     def lr_tree(k, amp_ratio, freq, params_like):
-        dt = _fdtype()
+        dt = float_dtype()
         if not out_of_phase:
             return spec.lr(jnp, k, amp_ratio, freq, dt)
         leaves, treedef = jax.tree_util.tree_flatten(params_like)
@@ -237,7 +234,7 @@ def gracos(initial_lr: float, final_lr: float, steps_per_epoch: int, total_epoch
         return jax.tree_util.tree_unflatten(treedef, [values[i] for i in range(n)])
 
     def init_fn(params):
-        dt = _fdtype()
+        dt = float_dtype()
         count = jnp.zeros([], jnp.int32)
         amp = jnp.ones([], dt)
         freq = jnp.asarray(spec.frequency, jnp.int32)
@@ -246,7 +243,7 @@ def gracos(initial_lr: float, final_lr: float, steps_per_epoch: int, total_epoch
                            inner.init(params))
 
     def update_fn(updates, state, params=None, **extra_args):
-        dt = _fdtype()
+        dt = float_dtype()
         n, mean, m2 = state.stat_count, state.stat_mean, state.stat_m2
         if auto or clip_norm is not None:
             # raw, before clipping: one pass for both uses

@@ -33,8 +33,8 @@ __all__ = [
 Schedule = Callable[[Any], Any]
 
 
-def _float_dtype():
-    # float32, or float64 under jax_enable_x64; read at trace time.
+def float_dtype():
+    """JAX's default float dtype now: float32, or float64 under ``jax_enable_x64``."""
     return jnp.asarray(0.0).dtype
 
 
@@ -55,7 +55,7 @@ def from_core(spec: core.Schedule) -> Schedule:
       A function mapping the step count (int array or scalar) to the value.
     """
     def schedule(count):
-        return spec(jnp, _count(count), _float_dtype())
+        return spec(jnp, _count(count), float_dtype())
 
     schedule.spec = spec  # type: ignore[attr-defined]  # host-side description (tools/plots)
     return schedule
@@ -532,7 +532,7 @@ def multiplicative_lr(init_value: float, fn: Callable[[Any], Any]) -> Schedule:
     spec = core.MultiplicativeLR(init_value=init_value, fn=fn)
 
     def schedule(count):
-        return spec(_JNP_LOOPS, _count(count), _float_dtype())
+        return spec(_JNP_LOOPS, _count(count), float_dtype())
 
     schedule.spec = spec  # type: ignore[attr-defined]
     return schedule
@@ -599,7 +599,7 @@ def chained_scheduler(schedules: Sequence[Schedule]) -> Schedule:
     chained = core.Chained(specs=specs)
 
     def schedule(count):
-        return chained(_JNP_LOOPS, _count(count), _float_dtype())
+        return chained(_JNP_LOOPS, _count(count), float_dtype())
 
     schedule.spec = chained  # type: ignore[attr-defined]
     return schedule

@@ -675,10 +675,17 @@ class CosineAnnealingWarmRestarts(Schedule):
 
 
 def _phase_table(ends, values):
-    """Host tables of torch OneCycleLR's phases: thresholds, ends, values, lengths."""
+    """Tables of torch OneCycleLR's phases: thresholds, ends, values, lengths.
+
+    Host floats, except traced values (a traced ``max_lr``), which are kept as they are.
+    """
     starts = [0.0] + list(ends[:-1])
+
+    def host(x):
+        return x if v.is_traced(x) else float(x)
+
     return (tuple(math.floor(e) for e in ends[:-1]), tuple(float(e) for e in ends),
-            tuple(float(a) for a, _ in values), tuple(float(b) for _, b in values),
+            tuple(host(a) for a, _ in values), tuple(host(b) for _, b in values),
             tuple(b - a for a, b in zip(starts, ends)))
 
 
@@ -791,26 +798,22 @@ class OneCycleLR(Schedule):
         _set(self, "final_div_factor", v.check_float("final_div_factor", self.final_div_factor,
                                                      lo=0.0, lo_open=True))
         if not v.is_traced(self.max_lr):
-            initial = self.max_lr / self.div_factor
-            low = initial / self.final_div_factor
-            m = self.max_lr
-            vals = ([(initial, m), (m, initial), (initial, low)] if self.three_phase
-                    else [(initial, m), (m, low)])
-            _set(self, "_table", _phase_table(
-                _one_cycle_ends(self.total_steps, self.pct_start, self.three_phase), vals))
+            _set(self, "_table", self._phases())
+
+    def _phases(self):
+        """The phase table (built inside the trace when ``max_lr`` is traced)."""
+        initial = self.max_lr / self.div_factor
+        low = initial / self.final_div_factor
+        m = self.max_lr
+        vals = ([(initial, m), (m, initial), (initial, low)] if self.three_phase
+                else [(initial, m), (m, low)])
+        return _phase_table(_one_cycle_ends(self.total_steps, self.pct_start, self.three_phase),
+                            vals)
 
     def __call__(self, xp, k, dtype):
         table = getattr(self, "_table", None)
         if table is None:  # traced max_lr: build the value table inside the trace
-            initial = self.max_lr / self.div_factor
-            low = initial / self.final_div_factor
-            m = self.max_lr
-            vals = ([(initial, m), (m, initial), (initial, low)] if self.three_phase
-                    else [(initial, m), (m, low)])
-            ends = _one_cycle_ends(self.total_steps, self.pct_start, self.three_phase)
-            table = (tuple(math.floor(e) for e in ends[:-1]), tuple(ends),
-                     tuple(a for a, _ in vals), tuple(b for _, b in vals),
-                     tuple(b - a for a, b in zip([0.0] + ends[:-1], ends)))
+            table = self._phases()
         return _phased(xp, xp.minimum(k, self.total_steps - 1), dtype, table,
                        self.anneal_strategy)
 
