@@ -1,4 +1,4 @@
-"""GraCos as an Optax gradient transformation (formulas in ``sched_core.GraCos``)."""
+"""GraCos as an Optax gradient transformation (formulas in ``sched_core.GraCosConfig``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import optax
 
 from optax_sched._inject import register_reader
 from optax_sched._schedules import float_dtype
-from sched_core import GraCos
+from sched_core import GraCosConfig
 from sched_core import _validate as v
 from sched_core._gracos import path_order
 
@@ -198,7 +198,7 @@ def gracos(initial_lr: float, final_lr: float, steps_per_epoch: int, total_epoch
       >>> round(float(optax_sched.current_lr(state)), 6)  # update 0: the trough (floor)
       0.001
     """
-    spec = GraCos(initial_lr=initial_lr, final_lr=final_lr, steps_per_epoch=steps_per_epoch,
+    spec = GraCosConfig(initial_lr=initial_lr, final_lr=final_lr, steps_per_epoch=steps_per_epoch,
                   total_epochs=total_epochs, mode=mode,
                   warmup_epochs=warmup_epochs, amplitude=amplitude, frequency=frequency)
     if not isinstance(out_of_phase, bool):
@@ -251,7 +251,7 @@ def gracos(initial_lr: float, final_lr: float, steps_per_epoch: int, total_epoch
         if auto:
             num_leaves = max(1, len(jax.tree_util.tree_leaves(updates)))
             g = g_norm / jnp.sqrt(jnp.asarray(num_leaves, dt))
-            n, mean, m2 = GraCos.stat_update(jnp, n, mean, m2, g)
+            n, mean, m2 = GraCosConfig.stat_update(jnp, n, mean, m2, g)
         if clip_norm is not None:
             updates = clip_with_norm(updates, g_norm, clip_norm)
         inner_updates, inner_state = inner.update(updates, state.inner_state, params,

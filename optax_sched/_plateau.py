@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import optax
 
 from optax_sched._inject import register_reader
-from sched_core import Plateau
+from sched_core import PlateauConfig
 from sched_core import _validate as v
 
 __all__ = ["ReduceOnPlateauState", "reduce_on_plateau"]
@@ -92,7 +92,7 @@ def reduce_on_plateau(init_value: float, mode: str = "min", factor: float = 0.1,
       >>> round(float(optax_sched.current_lr(state)), 6)
       0.001
     """
-    rule = Plateau(mode=mode, factor=factor, patience=patience, threshold=threshold,
+    rule = PlateauConfig(mode=mode, factor=factor, patience=patience, threshold=threshold,
                    threshold_mode=threshold_mode, cooldown=cooldown, min_lr=min_lr, eps=eps)
     init_value = v.check_lr("init_value", init_value)
 

@@ -15,8 +15,8 @@ from sched_core._compose import Warmup
 from sched_core._compose import chain_step
 from sched_core._compose import segment
 from sched_core._finder import LRFinderResult
-from sched_core._gracos import GraCos
-from sched_core._plateau import Plateau
+from sched_core._gracos import GraCosConfig
+from sched_core._plateau import PlateauConfig
 from sched_core._scalar import SCALAR
 from sched_core._schedules import COUNT_LIMIT
 from sched_core._schedules import ConstantLR
@@ -59,7 +59,7 @@ __all__ = (
     "ExponentialCyclicLR",
     "ExponentialLR",
     "ExponentialWarmup",
-    "GraCos",
+    "GraCosConfig",
     "LRFinderResult",
     "MultiplicativeLR",
     "LambdaLR",
@@ -71,7 +71,7 @@ __all__ = (
     "OneCycleMomentum",
     "OneCyclePolicyLR",
     "OneCyclePolicyMomentum",
-    "Plateau",
+    "PlateauConfig",
     "PolynomialLR",
     "RangeFinder",
     "SWALR",

@@ -15,7 +15,7 @@ from typing import cast
 
 from sched_core import _validate as v
 
-__all__ = ["GraCos", "MODES", "natural_key", "path_order"]
+__all__ = ["GraCosConfig", "MODES", "natural_key", "path_order"]
 
 MODES = ("normal", "auto")
 _ALIASES = {"constant": "normal"}
@@ -25,7 +25,7 @@ _INT32_MAX = 2**31 - 1
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class GraCos:
+class GraCosConfig:
     r"""GraCos: a gradient-aware cosine wave around a linear decay (validated hyperparameters).
 
     With ``W = warmup_epochs * S`` warmup updates, ``M = (E - We) * S`` decay updates and
@@ -73,7 +73,7 @@ class GraCos:
 
     Example:
       >>> from sched_core import SCALAR
-      >>> g = GraCos(initial_lr=1.0, final_lr=0.0, steps_per_epoch=4, total_epochs=2,
+      >>> g = GraCosConfig(initial_lr=1.0, final_lr=0.0, steps_per_epoch=4, total_epochs=2,
       ...            frequency=1)
       >>> [round(g.lr(SCALAR, k, 1.0, g.frequency, float), 4) for k in range(9)]
       [0.0, 0.2187, 0.75, 0.4688, 0.0, 0.375, 0.5, 0.125, 0.0]

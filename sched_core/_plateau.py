@@ -6,14 +6,14 @@ import dataclasses
 
 from sched_core import _validate as v
 
-__all__ = ["Plateau", "PLATEAU_MODES", "THRESHOLD_MODES"]
+__all__ = ["PlateauConfig", "PLATEAU_MODES", "THRESHOLD_MODES"]
 
 PLATEAU_MODES = ("min", "max")
 THRESHOLD_MODES = ("rel", "abs", "rel_abs")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Plateau:
+class PlateauConfig:
     r"""torch ``ReduceLROnPlateau`` decision rule (docs/math.md, section 11).
 
     For each metric ``a`` (the value of update ``k``, fed after it; the LR it produces is
@@ -51,7 +51,7 @@ class Plateau:
 
     Example:
       >>> from sched_core import SCALAR
-      >>> p = Plateau(factor=0.5, patience=1)
+      >>> p = PlateauConfig(factor=0.5, patience=1)
       >>> best, bad, cooldown, lr = p.worst, 0, 0, 1.0
       >>> lrs = []
       >>> for metric in [1.0, 1.0, 1.0, 1.0, 1.0]:

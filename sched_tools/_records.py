@@ -548,7 +548,7 @@ _RECORDS: tuple[Record, ...] = (
     ),
     Record(
         "gracos",
-        core.GraCos,
+        core.GraCosConfig,
         "gradient-aware",
         kind="gradient",
         demo=lambda n, lr: dict(
@@ -588,7 +588,7 @@ _RECORDS: tuple[Record, ...] = (
     ),
     Record(
         "reduce_on_plateau",
-        core.Plateau,
+        core.PlateauConfig,
         "loss-aware",
         kind="transform",
         readme_torch='`ReduceLROnPlateau` (= torch, + `"rel_abs"`)',

@@ -1,4 +1,4 @@
-"""GraCos for PyTorch: ``GraCos`` and ``GraCosOOP`` (formulas in ``sched_core.GraCos``).
+"""GraCos for PyTorch: ``GraCos`` and ``GraCosOOP`` (formulas in ``sched_core.GraCosConfig``).
 
 The seed's loop works as written::
 
@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch.optim import Optimizer
 
-from sched_core import GraCos as _Spec
+from sched_core import GraCosConfig
 from sched_core import _validate as v
 from sched_core._gracos import path_order
 from sched_core._scalar import SCALAR
@@ -122,9 +122,10 @@ class GraCos(CoreLRScheduler):
                  clip_norm: float | None = None, last_epoch: int = -1) -> None:
         self.clip_norm = (None if clip_norm is None
                           else v.check_float("clip_norm", clip_norm, lo=0.0, lo_open=True))
-        spec = _Spec(initial_lr=initial_lr, final_lr=final_lr, steps_per_epoch=steps_per_epoch,
-                     total_epochs=total_epochs, mode=mode,
-                     warmup_epochs=warmup_epochs, amplitude=amplitude, frequency=frequency)
+        spec = GraCosConfig(initial_lr=initial_lr, final_lr=final_lr,
+                            steps_per_epoch=steps_per_epoch, total_epochs=total_epochs,
+                            mode=mode, warmup_epochs=warmup_epochs, amplitude=amplitude,
+                            frequency=frequency)
         for name in self._hyperparams:
             setattr(self, name, getattr(spec, name))
         self._spec = spec
@@ -139,10 +140,11 @@ class GraCos(CoreLRScheduler):
 
     # ------------------------------------------------------------------ plumbing
     def _specs(self, bases):
-        self._spec = _Spec(initial_lr=self.initial_lr, final_lr=self.final_lr,
-                           steps_per_epoch=self.steps_per_epoch, total_epochs=self.total_epochs,
-                           mode=self.mode, warmup_epochs=self.warmup_epochs,
-                           amplitude=self.amplitude, frequency=self.frequency)
+        self._spec = GraCosConfig(initial_lr=self.initial_lr, final_lr=self.final_lr,
+                                  steps_per_epoch=self.steps_per_epoch,
+                                  total_epochs=self.total_epochs, mode=self.mode,
+                                  warmup_epochs=self.warmup_epochs, amplitude=self.amplitude,
+                                  frequency=self.frequency)
         return [], None
 
     def _shifts(self):

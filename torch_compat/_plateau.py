@@ -1,4 +1,4 @@
-"""torch ``ReduceLROnPlateau`` decided by ``sched_core.Plateau`` (adds ``"rel_abs"``)."""
+"""torch ``ReduceLROnPlateau`` decided by ``sched_core.PlateauConfig`` (adds ``"rel_abs"``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau as _TorchPlateau
 from torch.optim.lr_scheduler import _param_groups_val_list
 from torch.optim.lr_scheduler import _update_param_group_val
 
-from sched_core import Plateau
+from sched_core import PlateauConfig
 from torch_compat._base import check_optimizer
 from torch_compat._base import per_group
 
@@ -22,8 +22,8 @@ __all__ = ["ReduceLROnPlateau"]
 
 
 @functools.lru_cache(maxsize=64)
-def _rule(mode, factor, patience, threshold, threshold_mode, cooldown, eps) -> Plateau:
-    return Plateau(mode=mode, factor=factor, patience=patience, threshold=threshold,
+def _rule(mode, factor, patience, threshold, threshold_mode, cooldown, eps) -> PlateauConfig:
+    return PlateauConfig(mode=mode, factor=factor, patience=patience, threshold=threshold,
                    threshold_mode=threshold_mode, cooldown=cooldown, min_lr=0.0, eps=eps)
 
 
@@ -50,7 +50,7 @@ class ReduceLROnPlateau(_TorchPlateau):
         check_optimizer(optimizer)
         mins = per_group(optimizer, "min_lr", min_lr, None)
         for m in mins:  # validates every argument before touching anything
-            Plateau(mode=mode, factor=factor, patience=patience, threshold=threshold,
+            PlateauConfig(mode=mode, factor=factor, patience=patience, threshold=threshold,
                     threshold_mode=threshold_mode, cooldown=cooldown, min_lr=m, eps=eps)
         # torch's own init, with a threshold mode it knows; ours is restored right after.
         super().__init__(optimizer, mode=mode, factor=factor,  # type: ignore[arg-type]
@@ -63,7 +63,7 @@ class ReduceLROnPlateau(_TorchPlateau):
         self.mode_worse = math.inf if mode == "min" else -math.inf
         self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
 
-    def _plateau(self) -> Plateau:
+    def _plateau(self) -> PlateauConfig:
         return _rule(self.mode, float(self.factor), int(self.patience), float(self.threshold),
                      self.threshold_mode, int(self.cooldown), float(self.eps))
 
@@ -89,7 +89,7 @@ class ReduceLROnPlateau(_TorchPlateau):
                 self._reduce(rule)
         self._last_lr = _param_groups_val_list(self.optimizer, "lr")
 
-    def _reduce(self, rule: Plateau) -> None:
+    def _reduce(self, rule: PlateauConfig) -> None:
         groups = self.optimizer.param_groups
         if len(groups) != len(self.min_lrs):
             if self.default_min_lr is None:
