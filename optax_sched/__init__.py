@@ -13,6 +13,14 @@ from optax_sched._finder import lr_finder
 from optax_sched._gracos import GraCosState
 from optax_sched._gracos import gracos
 from optax_sched._gracos import leaf_names
+from optax_sched._hf import constant_with_warmup
+from optax_sched._hf import cosine_with_hard_restarts_with_warmup
+from optax_sched._hf import cosine_with_min_lr_with_warmup
+from optax_sched._hf import cosine_with_warmup
+from optax_sched._hf import inverse_sqrt
+from optax_sched._hf import linear_with_warmup
+from optax_sched._hf import polynomial_decay_with_warmup
+from optax_sched._hf import warmup_stable_decay
 from optax_sched._inject import InjectSchedulesState
 from optax_sched._inject import current_lr
 from optax_sched._inject import current_momentum
@@ -89,4 +97,12 @@ __all__ = (
     "step_lr",
     "swalr",
     "warmup_with_decay",
+    "constant_with_warmup",
+    "cosine_with_hard_restarts_with_warmup",
+    "cosine_with_min_lr_with_warmup",
+    "cosine_with_warmup",
+    "inverse_sqrt",
+    "linear_with_warmup",
+    "polynomial_decay_with_warmup",
+    "warmup_stable_decay",
 )

@@ -19,9 +19,10 @@ _NOT_BY_NAME = ("sequential_lr", "chained_scheduler", "from_core", "one_cycle_mo
 
 def schedule_names() -> list[str]:
     """The factory names :func:`from_name` accepts (sorted)."""
+    from optax_sched import _hf
     from optax_sched import _schedules
 
-    return sorted(n for n in _schedules.__all__ if n not in _NOT_BY_NAME)
+    return sorted(n for n in (*_schedules.__all__, *_hf.__all__) if n not in _NOT_BY_NAME)
 
 
 def from_name(name: str, **kwargs: Any):

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from sched_tools._records import LAMBDAS, Case, group_kwargs
+from sched_tools._records import LAMBDAS, RECORDS, Case, group_kwargs
 
 
 def _cos_anneal(start, end, pct):
@@ -70,10 +70,23 @@ def _policy(k, n, segs):
     return float(table[min(k, n - 1)])
 
 
+def _hf_lambda(case: Case, kw):
+    """Hugging Face's own factor function (``LambdaLR.lr_lambdas[0]``) for these arguments,
+    built with an optimizer whose LR is ``init_value`` (evaluated directly, not stepped)."""
+    import torch
+    from transformers import optimization
+
+    kw = dict(kw)
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=kw.pop("init_value"))
+    return getattr(optimization, RECORDS[case.schedule].hf)(opt, **kw).lr_lambdas[0]
+
+
 def lr(case: Case, factor: float, k: int) -> float:
     """Oracle LR of update ``k`` for the param group with scale ``factor``."""
     kw = group_kwargs(case, factor)
     name = case.schedule
+    if RECORDS[name].hf is not None:
+        return _hf_lambda(case, kw)(k) * kw["init_value"]
     if name == "step_lr":
         return kw["init_value"] * kw.get("gamma", 0.1) ** (k // kw["step_size"])
     if name == "multistep_lr":

@@ -16,6 +16,14 @@ from sched_core._compose import chain_step
 from sched_core._compose import segment
 from sched_core._finder import LRFinderResult
 from sched_core._gracos import GraCosConfig
+from sched_core._hf import ConstantWithWarmup
+from sched_core._hf import CosineWithHardRestartsWithWarmup
+from sched_core._hf import CosineWithMinLRWithWarmup
+from sched_core._hf import CosineWithWarmup
+from sched_core._hf import InverseSqrt
+from sched_core._hf import LinearWithWarmup
+from sched_core._hf import PolynomialDecayWithWarmup
+from sched_core._hf import WarmupStableDecay
 from sched_core._plateau import PlateauConfig
 from sched_core._scalar import SCALAR
 from sched_core._schedules import COUNT_LIMIT
@@ -60,6 +68,14 @@ __all__ = (
     "ExponentialLR",
     "ExponentialWarmup",
     "GraCosConfig",
+    "ConstantWithWarmup",
+    "CosineWithHardRestartsWithWarmup",
+    "CosineWithMinLRWithWarmup",
+    "CosineWithWarmup",
+    "InverseSqrt",
+    "LinearWithWarmup",
+    "PolynomialDecayWithWarmup",
+    "WarmupStableDecay",
     "LRFinderResult",
     "MultiplicativeLR",
     "LambdaLR",

@@ -34,7 +34,9 @@ def has_momentum(case: Case) -> bool:
 
 
 def builtin_available(case: Case) -> bool:
-    """True if torch has a built-in class with exactly this case's meaning."""
+    """True if torch (or Hugging Face) has a built-in scheduler with this case's meaning."""
+    if RECORDS[case.schedule].hf is not None:
+        return True
     if not RECORDS[case.schedule].builtin:
         return False
     if case.schedule == "cosine_annealing_warm_restarts":
@@ -97,11 +99,17 @@ def make_torch_scheduler(case: Case, builtin: bool = False, optimizer: str = "sg
     groups = [{"params": [p], "lr": lr} for p, lr in zip(params, group_lrs)]
     opt: torch.optim.Optimizer
     if optimizer == "sgd":
-        opt = torch.optim.SGD(groups, lr=0.1, momentum=0.9)
+        # the default LR is group 0's (Hugging Face's polynomial and min_lr read it)
+        opt = torch.optim.SGD(groups, lr=group_lrs[0], momentum=0.9)
     elif optimizer == "adam":
-        opt = torch.optim.Adam(groups, lr=0.1)
+        opt = torch.optim.Adam(groups, lr=group_lrs[0])
     else:
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    hf = RECORDS[case.schedule].hf
+    if builtin and hf is not None:
+        from transformers import optimization
+
+        return opt, getattr(optimization, hf)(opt, **kw)
     if builtin:
         module = torch.optim.swa_utils if face.torch_class == "SWALR" else torch.optim.lr_scheduler
     else:

@@ -85,6 +85,8 @@ class Record:
       demo: ``(n, lr) -> kwargs``: factory arguments for a demo of ``n`` updates, peak ``lr``.
       cases: the parity cases (``kind="schedule"`` needs at least 3).
       builtin: torch has a class of the same name and meaning (compared against it).
+      hf: the ``transformers.optimization`` function that builds the same schedule
+        (compared against it), or None.
       core_momentum: the ``sched_core`` momentum spec class, or None.
       kind: ``"schedule"`` (a ``count -> value`` function with parity cases),
         ``"gradient"`` (GraCos: plotted, tested by its own parity suite), ``"transform"``
@@ -101,6 +103,7 @@ class Record:
     demo: Callable[[int, float], dict[str, Any]] | None = None
     cases: tuple[Case, ...] = ()
     builtin: bool = False
+    hf: str | None = None
     core_momentum: type | None = None
     kind: str = "schedule"
     readme_face: str | None = None
@@ -137,6 +140,7 @@ LAMBDAS: dict[str, Any] = {
 }
 
 _TORCH = "2-ports-of-torchs-built-ins"
+_HF = "15-hugging-face-schedules-and-warmup-stable-decay"
 
 _RECORDS: tuple[Record, ...] = (
     Record(
@@ -544,6 +548,248 @@ _RECORDS: tuple[Record, ...] = (
                 101,
             ),
             _c("one-cycle-policy-3", dict(max_lr=0.5, num_steps=3), 3),
+        ),
+    ),
+    Record(
+        "linear_with_warmup",
+        core.LinearWithWarmup,
+        "llm",
+        demo=lambda n, lr: dict(
+            init_value=lr, num_warmup_steps=max(1, n // 10), num_training_steps=max(2, n)
+        ),
+        hf="get_linear_schedule_with_warmup",
+        readme_torch="(= HF `get_linear_schedule_with_warmup`)",
+        math=_HF,
+        cases=(
+            _c("hf-linear", dict(init_value=0.1, num_warmup_steps=5, num_training_steps=30), 30),
+            _c("hf-linear-w0", dict(init_value=1.0, num_warmup_steps=0, num_training_steps=7), 7),
+            _c("hf-linear-w1", dict(init_value=0.5, num_warmup_steps=1, num_training_steps=2), 4),
+        ),
+    ),
+    Record(
+        "cosine_with_warmup",
+        core.CosineWithWarmup,
+        "llm",
+        demo=lambda n, lr: dict(
+            init_value=lr, num_warmup_steps=max(1, n // 10), num_training_steps=max(2, n)
+        ),
+        hf="get_cosine_schedule_with_warmup",
+        readme_torch="(= HF `get_cosine_schedule_with_warmup`, periodic)",
+        math=_HF,
+        cases=(
+            _c("hf-cosine", dict(init_value=0.1, num_warmup_steps=10, num_training_steps=50), 50),
+            _c(
+                "hf-cosine-cycles",
+                dict(init_value=1.0, num_warmup_steps=3, num_training_steps=40, num_cycles=1.5),
+                40,
+            ),
+            _c(
+                "hf-cosine-odd-cycles",
+                dict(init_value=1.0, num_warmup_steps=0, num_training_steps=33, num_cycles=0.3),
+                33,
+            ),
+        ),
+    ),
+    Record(
+        "cosine_with_hard_restarts_with_warmup",
+        core.CosineWithHardRestartsWithWarmup,
+        "llm",
+        demo=lambda n, lr: dict(
+            init_value=lr,
+            num_warmup_steps=max(1, n // 10),
+            num_training_steps=max(2, n),
+            num_cycles=3,
+        ),
+        hf="get_cosine_with_hard_restarts_schedule_with_warmup",
+        readme_torch="(= HF `get_cosine_with_hard_restarts_schedule_with_warmup`)",
+        math=_HF,
+        cases=(
+            _c(
+                "hf-restarts",
+                dict(init_value=0.1, num_warmup_steps=4, num_training_steps=40, num_cycles=3),
+                40,
+            ),
+            _c("hf-restarts-1", dict(init_value=1.0, num_warmup_steps=0, num_training_steps=9), 9),
+            _c(
+                "hf-restarts-uneven",
+                dict(init_value=1.0, num_warmup_steps=2, num_training_steps=25, num_cycles=4),
+                25,
+            ),
+        ),
+    ),
+    Record(
+        "polynomial_decay_with_warmup",
+        core.PolynomialDecayWithWarmup,
+        "llm",
+        demo=lambda n, lr: dict(
+            init_value=lr,
+            num_warmup_steps=max(1, n // 10),
+            num_training_steps=max(2, n),
+            lr_end=lr / 100,
+            power=2.0,
+        ),
+        hf="get_polynomial_decay_schedule_with_warmup",
+        readme_torch="(= HF `get_polynomial_decay_schedule_with_warmup`)",
+        math=_HF,
+        cases=(
+            # one param group: Hugging Face scales lr_end by the optimizer's default LR
+            _c(
+                "hf-poly",
+                dict(init_value=0.1, num_warmup_steps=5, num_training_steps=30),
+                30,
+                group_factors=(1.0,),
+            ),
+            _c(
+                "hf-poly-square",
+                dict(
+                    init_value=1.0,
+                    num_warmup_steps=2,
+                    num_training_steps=20,
+                    lr_end=0.01,
+                    power=2.0,
+                ),
+                20,
+                group_factors=(1.0,),
+            ),
+            _c(
+                "hf-poly-sqrt",
+                dict(
+                    init_value=0.5,
+                    num_warmup_steps=0,
+                    num_training_steps=11,
+                    lr_end=0.05,
+                    power=0.5,
+                ),
+                11,
+                group_factors=(1.0,),
+            ),
+        ),
+    ),
+    Record(
+        "constant_with_warmup",
+        core.ConstantWithWarmup,
+        "llm",
+        demo=lambda n, lr: dict(init_value=lr, num_warmup_steps=max(1, n // 5)),
+        hf="get_constant_schedule_with_warmup",
+        readme_torch="(= HF `get_constant_schedule_with_warmup`)",
+        math=_HF,
+        cases=(
+            _c("hf-constant", dict(init_value=0.1, num_warmup_steps=8), 12),
+            _c("hf-constant-w0", dict(init_value=1.0, num_warmup_steps=0), 3),
+            _c("hf-constant-w1", dict(init_value=0.3, num_warmup_steps=1), 3),
+        ),
+    ),
+    Record(
+        "cosine_with_min_lr_with_warmup",
+        core.CosineWithMinLRWithWarmup,
+        "llm",
+        demo=lambda n, lr: dict(
+            init_value=lr,
+            num_warmup_steps=max(1, n // 10),
+            num_training_steps=max(2, n),
+            min_lr_rate=0.1,
+        ),
+        hf="get_cosine_with_min_lr_schedule_with_warmup",
+        readme_torch="(= HF `get_cosine_with_min_lr_schedule_with_warmup`)",
+        math=_HF,
+        cases=(
+            _c(
+                "hf-cosine-min-rate",
+                dict(init_value=0.1, num_warmup_steps=5, num_training_steps=40, min_lr_rate=0.1),
+                40,
+            ),
+            # one param group: Hugging Face divides min_lr by the optimizer's default LR
+            _c(
+                "hf-cosine-min-lr",
+                dict(init_value=1.0, num_warmup_steps=2, num_training_steps=30, min_lr=0.05),
+                30,
+                group_factors=(1.0,),
+            ),
+            _c(
+                "hf-cosine-min-cycles",
+                dict(
+                    init_value=1.0,
+                    num_warmup_steps=0,
+                    num_training_steps=20,
+                    num_cycles=1.0,
+                    min_lr_rate=0.25,
+                ),
+                20,
+            ),
+        ),
+    ),
+    Record(
+        "inverse_sqrt",
+        core.InverseSqrt,
+        "llm",
+        demo=lambda n, lr: dict(init_value=lr, num_warmup_steps=max(1, n // 10)),
+        hf="get_inverse_sqrt_schedule",
+        readme_torch="(= HF `get_inverse_sqrt_schedule`)",
+        math=_HF,
+        cases=(
+            _c("inv-sqrt", dict(init_value=0.1, num_warmup_steps=10), 50),
+            _c("inv-sqrt-timescale", dict(init_value=1.0, num_warmup_steps=4, timescale=25), 40),
+            _c("inv-sqrt-w0", dict(init_value=1.0, num_warmup_steps=0), 30),
+        ),
+    ),
+    Record(
+        "warmup_stable_decay",
+        core.WarmupStableDecay,
+        "llm",
+        demo=lambda n, lr: dict(
+            init_value=lr,
+            num_warmup_steps=0.05,
+            num_decay_steps=0.2,
+            num_training_steps=max(20, n),
+            decay_type="1-sqrt",
+            min_lr_ratio=0.01,
+        ),
+        hf="get_wsd_schedule",
+        readme_torch="(= HF `get_wsd_schedule`; stages may be fractions)",
+        math=_HF,
+        cases=(
+            _c(
+                "wsd-cosine",
+                dict(init_value=0.1, num_warmup_steps=5, num_decay_steps=10, num_training_steps=40),
+                40,
+            ),
+            _c(
+                "wsd-1sqrt",
+                dict(
+                    init_value=1.0,
+                    num_warmup_steps=4,
+                    num_decay_steps=12,
+                    num_stable_steps=10,
+                    warmup_type="1-sqrt",
+                    decay_type="1-sqrt",
+                    min_lr_ratio=0.1,
+                ),
+                26,
+            ),
+            _c(
+                "wsd-linear-cosine-warmup",
+                dict(
+                    init_value=1.0,
+                    num_warmup_steps=6,
+                    num_decay_steps=7,
+                    num_training_steps=20,
+                    warmup_type="cosine",
+                    decay_type="linear",
+                    min_lr_ratio=0.05,
+                ),
+                20,
+            ),
+            _c(
+                "wsd-no-warmup-cycles",
+                dict(
+                    init_value=0.5,
+                    num_warmup_steps=0,
+                    num_decay_steps=9,
+                    num_stable_steps=3,
+                    num_cycles=1.0,
+                ),
+                12,
+            ),
         ),
     ),
     Record(

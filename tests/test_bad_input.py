@@ -127,6 +127,21 @@ OPTAX = [
     ("finder-steps", lambda: o.lr_finder(lambda p, b: 0.0, {}, [0], optax.sgd, num_steps=1), ValueError, r"num_steps must be an integer >= 2"),
     ("finder-smooth", lambda: o.lr_finder(lambda p, b: 0.0, {}, [0], optax.sgd, smooth=0.0), ValueError, r"smooth must be in \(0.0, 1.0\]"),
     ("from-name", lambda: o.from_name("cosine"), KeyError, r"unknown schedule 'cosine'"),
+    # Hugging Face family and warmup-stable-decay
+    ("hf-linear-t<=w", lambda: o.linear_with_warmup(0.1, 10, 10), ValueError, r"num_training_steps must be > num_warmup_steps=10, got 10"),
+    ("hf-cosine-cycles", lambda: o.cosine_with_warmup(0.1, 1, 10, num_cycles=-1), ValueError, r"num_cycles must be in \[0.0, inf\), got -1"),
+    ("hf-cosine-w-neg", lambda: o.cosine_with_warmup(0.1, -1, 10), ValueError, r"num_warmup_steps must be an integer >= 0, got -1"),
+    ("hf-minlr-both", lambda: o.cosine_with_min_lr_with_warmup(0.1, 1, 10, min_lr=0.01, min_lr_rate=0.1), ValueError, r"exactly one of min_lr or min_lr_rate"),
+    ("hf-minlr-none", lambda: o.cosine_with_min_lr_with_warmup(0.1, 1, 10), ValueError, r"exactly one of min_lr or min_lr_rate"),
+    ("hf-minlr-big", lambda: o.cosine_with_min_lr_with_warmup(0.1, 1, 10, min_lr=0.5), ValueError, r"min_lr must be in \[0.0, 0.1\], got 0.5"),
+    ("hf-poly-end", lambda: o.polynomial_decay_with_warmup(0.1, 1, 10, lr_end=0.1), ValueError, r"lr_end must be in \[0.0, 0.1\), got 0.1"),
+    ("hf-poly-power", lambda: o.polynomial_decay_with_warmup(0.1, 1, 10, power=0), ValueError, r"power must be in \(0.0, inf\), got 0"),
+    ("hf-invsqrt-ts", lambda: o.inverse_sqrt(0.1, 4, timescale=0), ValueError, r"timescale must be an integer >= 1, got 0"),
+    ("wsd-no-length", lambda: o.warmup_stable_decay(0.1, 2, 3), ValueError, r"either num_training_steps or num_stable_steps must be given"),
+    ("wsd-too-long", lambda: o.warmup_stable_decay(0.1, 6, 6, num_training_steps=10), ValueError, r"num_warmup_steps \+ num_decay_steps = 12 must be <= num_training_steps=10"),
+    ("wsd-type", lambda: o.warmup_stable_decay(0.1, 2, 3, num_training_steps=10, decay_type="exp"), ValueError, r"decay_type must be one of \['linear', 'cosine', '1-sqrt'\], got 'exp'"),
+    ("wsd-fraction", lambda: o.warmup_stable_decay(0.1, 0.1, 3, num_stable_steps=4), ValueError, r"num_warmup_steps=0.1 is a fraction of the run: num_training_steps must be given"),
+    ("wsd-ratio", lambda: o.warmup_stable_decay(0.1, 2, 3, num_training_steps=10, min_lr_ratio=2.0), ValueError, r"min_lr_ratio must be in \[0.0, 1.0\], got 2.0"),
 ]
 
 
@@ -188,6 +203,11 @@ TORCH = [
     ("t-ada-no-params", lambda: tc.AdaptiveScheduler(_opt(), torch.nn.Linear(2, 1)), ValueError, r"no trainable parameters that are in the optimizer"),
     ("t-finder-model", lambda: tc.LRFinder("m", _opt(), None), TypeError, r"model must be a torch.nn.Module"),
     ("t-from-name", lambda: tc.from_name("cosine", _opt()), KeyError, r"unknown schedule 'cosine'"),
+    ("t-hf-linear", lambda: tc.LinearWithWarmup(_opt(), 5, 3), ValueError, r"num_training_steps must be > num_warmup_steps=5, got 3"),
+    ("t-hf-poly-end", lambda: tc.PolynomialDecayWithWarmup(_opt(), 1, 10, lr_end=1.0), ValueError, r"lr_end must be < the optimizer's lr="),
+    ("t-hf-minlr", lambda: tc.CosineWithMinLRWithWarmup(_opt(), 1, 10), ValueError, r"exactly one of min_lr or min_lr_rate"),
+    ("t-wsd-type", lambda: tc.WarmupStableDecay(_opt(), 1, 2, 10, warmup_type="exp"), ValueError, r"warmup_type must be one of"),
+    ("t-invsqrt-opt", lambda: tc.InverseSqrt("opt", 4), TypeError, r"optimizer must be a torch.optim.Optimizer, got str"),
 ]
 
 CASES = OPTAX + TORCH

@@ -13,6 +13,14 @@ from torch_compat._finder import LRFinder
 from torch_compat._gracos import GraCos
 from torch_compat._gracos import GraCosOOP
 from torch_compat._gracos import per_tensor_param_groups
+from torch_compat._hf import ConstantWithWarmup
+from torch_compat._hf import CosineWithHardRestartsWithWarmup
+from torch_compat._hf import CosineWithMinLRWithWarmup
+from torch_compat._hf import CosineWithWarmup
+from torch_compat._hf import InverseSqrt
+from torch_compat._hf import LinearWithWarmup
+from torch_compat._hf import PolynomialDecayWithWarmup
+from torch_compat._hf import WarmupStableDecay
 from torch_compat._plateau import ReduceLROnPlateau
 from torch_compat._schedulers import SWALR
 from torch_compat._schedulers import ChainedScheduler
@@ -72,6 +80,14 @@ __all__ = (
     "StepLR",
     "SWALR",
     "WarmupWithDecay",
+    "ConstantWithWarmup",
+    "CosineWithHardRestartsWithWarmup",
+    "CosineWithMinLRWithWarmup",
+    "CosineWithWarmup",
+    "InverseSqrt",
+    "LinearWithWarmup",
+    "PolynomialDecayWithWarmup",
+    "WarmupStableDecay",
     "read_momentum",
     "write_momentum",
 )

@@ -56,6 +56,14 @@ FACES: dict[str, TorchFace] = {
     "list_schedule": TorchFace("ListScheduler", "list", rename=(("values", "lrs"),)),
     "range_finder": TorchFace("RangeFinder", "list"),
     "one_cycle_policy": TorchFace("OneCyclePolicy", "list"),
+    "constant_with_warmup": TorchFace("ConstantWithWarmup"),
+    "cosine_with_hard_restarts_with_warmup": TorchFace("CosineWithHardRestartsWithWarmup"),
+    "cosine_with_min_lr_with_warmup": TorchFace("CosineWithMinLRWithWarmup"),
+    "cosine_with_warmup": TorchFace("CosineWithWarmup"),
+    "inverse_sqrt": TorchFace("InverseSqrt"),
+    "linear_with_warmup": TorchFace("LinearWithWarmup"),
+    "polynomial_decay_with_warmup": TorchFace("PolynomialDecayWithWarmup"),
+    "warmup_stable_decay": TorchFace("WarmupStableDecay"),
     "gracos": TorchFace("GraCos", "list"),
 }
 
