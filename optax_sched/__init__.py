@@ -10,6 +10,7 @@ from optax_sched._adaptive import adaptive
 from optax_sched._adaptive import adaptive_snapshot
 from optax_sched._by_name import from_name
 from optax_sched._finder import lr_finder
+from optax_sched._from_torch import from_torch
 from optax_sched._gracos import GraCosState
 from optax_sched._gracos import gracos
 from optax_sched._gracos import leaf_names
@@ -78,6 +79,7 @@ __all__ = (
     "exponential_warmup",
     "from_core",
     "from_name",
+    "from_torch",
     "inject_schedules",
     "lambda_lr",
     "leaf_names",

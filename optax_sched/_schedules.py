@@ -45,22 +45,6 @@ def _count(count):
     return k
 
 
-def from_core(spec: core.Schedule) -> Schedule:
-    """Turns a validated ``sched_core`` schedule into an ``optax.Schedule``.
-
-    Args:
-      spec: any ``sched_core.Schedule`` instance.
-
-    Returns:
-      A function mapping the step count (int array or scalar) to the value.
-    """
-    def schedule(count):
-        return spec(jnp, _count(count), float_dtype())
-
-    schedule.spec = spec  # type: ignore[attr-defined]  # host-side description (tools/plots)
-    return schedule
-
-
 class _JnpWithLoops:
     """``jax.numpy`` plus ``fori_loop`` for the core's running products (MultiplicativeLR)."""
 
@@ -71,6 +55,22 @@ class _JnpWithLoops:
 
 
 _JNP_LOOPS = _JnpWithLoops()
+
+
+def from_core(spec: core.Schedule) -> Schedule:
+    """Turns a validated ``sched_core`` schedule into an ``optax.Schedule``.
+
+    Args:
+      spec: any ``sched_core.Schedule`` instance.
+
+    Returns:
+      A function mapping the step count (int array or scalar) to the value.
+    """
+    def schedule(count):
+        return spec(_JNP_LOOPS, _count(count), float_dtype())
+
+    schedule.spec = spec  # type: ignore[attr-defined]  # host-side description (tools/plots)
+    return schedule
 
 
 def step_lr(init_value: float, step_size: int, gamma: float = 0.1) -> Schedule:

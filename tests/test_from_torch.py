@@ -1,0 +1,197 @@
+"""``optax_sched.from_torch``: live torch / torch_compat / Hugging Face schedulers converted
+to Optax schedules, compared with the sequence the scheduler itself goes on to produce."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import transformers
+from torch.optim import lr_scheduler as tl
+
+import optax_sched
+import torch_compat as tc
+from parity_tests.tolerances import assert_within
+from sched_tools._parity import builtin_available
+from sched_tools._parity import make_torch_scheduler
+from sched_tools._records import RECORDS
+
+
+def _opt(lr=0.1, groups=1):
+    params = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr * (i + 1)}
+              for i in range(groups)]
+    return torch.optim.SGD(params, lr=lr, momentum=0.9)
+
+
+def _future(sched, n, group=0):
+    """What the scheduler itself gives over the next ``n`` updates (on a deep copy)."""
+    twin = copy.deepcopy(sched)
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(n):
+            out.append(twin.get_last_lr()[group])
+            twin.step()
+    return np.asarray(out)
+
+
+def _values(schedule, n):
+    import jax
+    import jax.numpy as jnp
+
+    return np.asarray(jax.jit(jax.vmap(schedule))(jnp.arange(n)), dtype=np.float64)
+
+
+def _converts_exactly(sched, n, group=0, advance=0):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(advance):
+            sched.step()
+    before = copy.deepcopy(sched.state_dict())
+    ref = _future(sched, n, group)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a recognised scheduler converts without a warning
+        schedule = optax_sched.from_torch(sched, n, group=group)
+    assert_within(_values(schedule, n), ref, "float32", type(sched).__name__)
+    assert sched.state_dict() == before  # never modified
+    return schedule
+
+
+# one case per record: torch_compat's class, and torch's / Hugging Face's own where they exist
+_ONE_CASE = {r.name: r.cases[0] for r in RECORDS.values() if r.kind == "schedule"}
+
+
+@pytest.mark.parametrize("name", sorted(_ONE_CASE))
+def test_every_torch_compat_class_converts(name):
+    case = _ONE_CASE[name]
+    _, sched = make_torch_scheduler(case)
+    for g in range(len(case.group_factors)):
+        _converts_exactly(sched, case.steps, group=g)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, c in _ONE_CASE.items()
+                                        if builtin_available(c)))
+def test_every_torch_and_hugging_face_builtin_converts(name):
+    case = _ONE_CASE[name]
+    _, sched = make_torch_scheduler(case, builtin=True)
+    n = case.steps if case.builtin_steps is None else case.builtin_steps
+    _converts_exactly(sched, n)
+
+
+def test_conversion_starts_at_the_current_step():
+    sched = tl.CosineAnnealingLR(_opt(), T_max=20, eta_min=0.01)
+    schedule = _converts_exactly(sched, 30, advance=7)
+    assert float(schedule(0)) == pytest.approx(sched.get_last_lr()[0], rel=1e-6)
+
+
+def test_compositions_convert():
+    opt = _opt()
+    seq = tl.SequentialLR(opt, [tl.LinearLR(opt, 0.1, total_iters=5),
+                                tl.CosineAnnealingLR(opt, T_max=20)], milestones=[5])
+    _converts_exactly(seq, 40)
+    opt = _opt()
+    chain = tl.ChainedScheduler([tl.StepLR(opt, 3, 0.5), tl.ExponentialLR(opt, 0.97)])
+    _converts_exactly(chain, 30)
+    opt = _opt(groups=2)
+    mixed = tc.SequentialLR(opt, [tc.LinearWarmup(opt, None, 4), tc.StepLR(opt, 5, 0.3)],
+                            milestones=[4])
+    _converts_exactly(mixed, 30, group=1, advance=3)
+
+
+@pytest.mark.parametrize("kind", ["linear", "cosine", "cosine_with_restarts", "polynomial",
+                                  "constant", "constant_with_warmup", "inverse_sqrt",
+                                  "cosine_with_min_lr", "warmup_stable_decay"])
+def test_every_hugging_face_get_scheduler_type_converts_exactly(kind):
+    extra = {"cosine_with_min_lr": {"min_lr_rate": 0.1},
+             "warmup_stable_decay": {"num_decay_steps": 10},
+             "cosine_with_restarts": {"num_cycles": 3}}.get(kind, {})
+    sched = transformers.get_scheduler(kind, _opt(groups=2), num_warmup_steps=5,
+                                       num_training_steps=40, scheduler_specific_kwargs=extra)
+    for g in (0, 1):
+        _converts_exactly(sched, 60, group=g, advance=g * 3)
+
+
+def test_hugging_face_lr_rate_variant_falls_back_to_a_checked_table():
+    sched = transformers.get_scheduler("cosine_warmup_with_min_lr", _opt(), num_warmup_steps=5,
+                                       num_training_steps=40,
+                                       scheduler_specific_kwargs={"min_lr_rate": 0.1})
+    ref = _future(sched, 50)
+    with pytest.warns(UserWarning, match="no closed form for LambdaLR; using the table"):
+        schedule = optax_sched.from_torch(sched, 50)
+    np.testing.assert_allclose(_values(schedule, 60)[:50], ref, rtol=1e-6)
+    assert float(schedule(55)) == pytest.approx(ref[-1], rel=1e-6)  # held after the table
+
+
+class _Halving(tl.LRScheduler):
+    def get_lr(self):
+        return [g["lr"] * (0.5 if self.last_epoch % 4 == 3 else 1.0)
+                for g in self.optimizer.param_groups]
+
+
+@pytest.mark.parametrize("make", [
+    lambda o: tl.LambdaLR(o, lambda k: min(1.0, (k + 1) / 10)),  # Python min: not traceable
+    lambda o: _Halving(o),  # a user's own scheduler class
+    lambda o: tl.CyclicLR(o, 0.01, 0.1, step_size_up=3, scale_fn=lambda x: 0.9 ** x),
+])
+def test_unrecognised_schedulers_fall_back_to_their_sampled_values(make):
+    sched = make(_opt())
+    ref = _future(sched, 25)
+    with pytest.warns(UserWarning, match="using the table of its next 25 values"):
+        schedule = optax_sched.from_torch(sched, 25)
+    np.testing.assert_allclose(_values(schedule, 25), ref, rtol=1e-6)
+
+
+def test_a_traceable_lambda_converts_in_closed_form():
+    sched = tl.LambdaLR(_opt(), lambda k: 0.95 ** k)
+    _converts_exactly(sched, 40)
+
+
+def test_a_scheduler_changed_by_another_fails_the_check_with_the_step():
+    opt = _opt()
+    sched = tl.ExponentialLR(opt, 0.9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched.step()
+    for g in opt.param_groups:  # someone else halves the LR: no longer the closed form
+        g["lr"] *= 0.5
+    with pytest.raises(ValueError, match=r"differ at update 1 .*torch 0\.0405\d*, optax 0\.081"):
+        optax_sched.from_torch(sched, 10)
+    # torch_compat knows it was changed (its chain state) and samples instead
+    opt = _opt()
+    compat = tc.ExponentialLR(opt, 0.9)
+    cut = tc.ReduceLROnPlateau(opt, patience=0, factor=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cut.step(1.0)
+        cut.step(2.0)  # worse: the LR is halved
+        compat.step()
+    with pytest.warns(UserWarning, match="table"):
+        schedule = optax_sched.from_torch(compat, 10)
+    np.testing.assert_allclose(_values(schedule, 10), _future(compat, 10), rtol=1e-6)
+
+
+def test_refusals_and_bad_arguments():
+    with pytest.raises(ValueError, match="ReduceLROnPlateau .* use optax_sched.reduce_on_plateau"):
+        optax_sched.from_torch(tl.ReduceLROnPlateau(_opt()), 10)
+    with pytest.raises(ValueError, match="GraCos depends on the gradients"):
+        optax_sched.from_torch(tc.GraCos(_opt(), 0.1, 0.01, 10, 3), 10)
+    with pytest.raises(TypeError, match="scheduler must be a torch.optim.lr_scheduler"):
+        optax_sched.from_torch("sched", 10)
+    sched = tl.StepLR(_opt(), 2)
+    with pytest.raises(ValueError, match=r"num_steps must be an integer >= 1, got 0"):
+        optax_sched.from_torch(sched, 0)
+    with pytest.raises(ValueError, match=r"group must be an integer in \[0, 0\], got 1"):
+        optax_sched.from_torch(sched, 5, group=1)
+
+
+def test_import_optax_sched_does_not_import_torch_for_from_torch():
+    import sys
+
+    assert "from_torch" in optax_sched.__all__
+    # the module imports torch only when called (checked end to end in test_imports)
+    src = sys.modules["optax_sched._from_torch"].__file__
+    text = open(src).read()
+    assert "\nimport torch" not in text and "\nfrom torch" not in text
