@@ -37,3 +37,18 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     cmd = 'pip install torch==2.13.0 && pip install -e ".[all,test]" && python -m pytest -q'
     assert cmd in readme and cmd in ci
+
+
+def test_readme_porting_example_runs():
+    """The README's from_torch example, executed as written."""
+    import re
+    import warnings
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Porting a PyTorch schedule to Optax", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    namespace: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lr_scheduler.step() before optimizer.step()
+        exec(compile(code, "README.md", "exec"), namespace)
+    assert "tx" in namespace and float(namespace["schedule"](749)) >= 0.0
