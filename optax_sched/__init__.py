@@ -8,6 +8,8 @@ in ``sched_core`` and are shared with ``torch_compat``.
 from optax_sched._adaptive import AdaptiveState
 from optax_sched._adaptive import adaptive
 from optax_sched._adaptive import adaptive_snapshot
+from optax_sched._by_name import config_of
+from optax_sched._by_name import from_config
 from optax_sched._by_name import from_name
 from optax_sched._finder import lr_finder
 from optax_sched._from_torch import from_torch
@@ -78,6 +80,8 @@ __all__ = (
     "exponential_lr",
     "exponential_warmup",
     "from_core",
+    "config_of",
+    "from_config",
     "from_name",
     "from_torch",
     "inject_schedules",

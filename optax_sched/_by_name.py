@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["MOMENTUM_COMPANIONS", "from_name", "schedule_names"]
+__all__ = ["MOMENTUM_COMPANIONS", "config_of", "from_config", "from_name", "schedule_names"]
 
 #: LR factory -> (its momentum factory, the LR arguments the momentum shares)
 MOMENTUM_COMPANIONS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -66,3 +66,57 @@ def from_name(name: str, **kwargs: Any):
     m_kw = {k: kw[k] for k in shared if k in kw}
     m_kw.update(mom_kw)
     return lr, getattr(optax_sched, factory)(**m_kw)
+
+
+def config_of(schedule: Any) -> dict[str, Any]:
+    """The plain-data config of an ``optax_sched`` schedule: ``{"name": ..., "args": ...}``.
+
+    JSON-serialisable; ``torch_compat.from_config`` (or :func:`from_config`) rebuilds the
+    same schedule from it. Compositions (``sequential_lr``, ``chained_scheduler``) nest their
+    members' configs.
+
+    Raises:
+      ValueError: the schedule has a callable argument (``lambda_lr``'s ``fn``) or was not
+        made by this package.
+
+    Example:
+      >>> import json, optax_sched
+      >>> cfg = optax_sched.config_of(optax_sched.step_lr(0.1, step_size=30))
+      >>> json.dumps(cfg)
+      '{"name": "step_lr", "args": {"init_value": 0.1, "step_size": 30, "gamma": 0.1}}'
+    """
+    from sched_core import spec_config
+
+    spec = getattr(schedule, "spec", None)
+    if spec is None:
+        raise ValueError(f"{schedule!r} is not an optax_sched schedule (it has no .spec): "
+                         "no config")
+    return spec_config(spec)
+
+
+def from_config(config: Any):
+    """Rebuilds ``(schedule, momentum_or_None)`` from a config (:func:`config_of`, or
+    ``torch_compat.config_of`` on the torch face), as :func:`from_name` does.
+
+    A momentum config (``one_cycle_momentum``, ``cyclic_momentum``) returns
+    ``(momentum_schedule, None)``.
+
+    Raises:
+      ValueError: not a config; KeyError: unknown name; ValueError/TypeError: bad arguments.
+    """
+    import optax_sched
+
+    name, args = _unpack(config)
+    if name in ("sequential_lr", "chained_scheduler"):
+        members = [from_config(c)[0] for c in args.pop("schedules")]
+        return getattr(optax_sched, name)(members, **args), None
+    if name in ("one_cycle_momentum", "cyclic_momentum"):
+        return getattr(optax_sched, name)(**args), None
+    return from_name(name, **args)
+
+
+def _unpack(config: Any) -> tuple[str, dict[str, Any]]:
+    if not (isinstance(config, dict) and isinstance(config.get("name"), str)
+            and isinstance(config.get("args"), dict)):
+        raise ValueError(f"config must be a dict {{'name': str, 'args': dict}}, got {config!r}")
+    return config["name"], dict(config["args"])

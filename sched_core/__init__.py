@@ -14,6 +14,7 @@ from sched_core._compose import Sequential
 from sched_core._compose import Warmup
 from sched_core._compose import chain_step
 from sched_core._compose import segment
+from sched_core._config import spec_config
 from sched_core._finder import LRFinderResult
 from sched_core._gracos import GraCosConfig
 from sched_core._hf import ConstantWithWarmup
@@ -100,5 +101,6 @@ __all__ = (
     "chain_step",
     "restart_table",
     "segment",
+    "spec_config",
     "validate",
 )

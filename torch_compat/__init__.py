@@ -8,6 +8,8 @@ from torch_compat._adaptive import AdaptiveScheduler
 from torch_compat._base import CoreLRScheduler
 from torch_compat._base import read_momentum
 from torch_compat._base import write_momentum
+from torch_compat._by_name import config_of
+from torch_compat._by_name import from_config
 from torch_compat._by_name import from_name
 from torch_compat._finder import LRFinder
 from torch_compat._gracos import GraCos
@@ -63,6 +65,8 @@ __all__ = (
     "ExponentialCyclicLR",
     "ExponentialLR",
     "ExponentialWarmup",
+    "config_of",
+    "from_config",
     "from_name",
     "LambdaLR",
     "LambdaScheduler",

@@ -11,7 +11,7 @@ from torch.optim.lr_scheduler import _update_param_group_val
 from torch_compat._base import check_optimizer
 from torch_compat._base import has_momentum
 
-__all__ = ["FACES", "TorchFace", "from_name"]
+__all__ = ["FACES", "TorchFace", "config_of", "from_config", "from_name"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,6 +68,17 @@ FACES: dict[str, TorchFace] = {
 }
 
 
+def _absolute_to_hf(name: str, kw: dict[str, Any], init_value: float, default: float) -> None:
+    """Hugging Face's polynomial and min-LR cosine read their absolute LR arguments against
+    the optimizer's default LR; the factory's are absolute for ``init_value``."""
+    if name == "polynomial_decay_with_warmup" and kw.get("lr_end") is not None:
+        kw["lr_end"] = kw["lr_end"] * default / init_value if init_value else kw["lr_end"]
+    if name == "cosine_with_min_lr_with_warmup" and kw.get("min_lr") is not None:
+        if not init_value > 0:
+            raise ValueError(f"init_value must be > 0 with min_lr, got {init_value!r}")
+        kw["min_lr_rate"], kw["min_lr"] = kw["min_lr"] / init_value, None
+
+
 def from_name(name: str, optimizer: Optimizer, **kwargs: Any):
     """Builds the torch_compat scheduler of ``optax_sched`` factory ``name``.
 
@@ -98,9 +109,72 @@ def from_name(name: str, optimizer: Optimizer, **kwargs: Any):
     if face.scale == "group":
         if "init_value" in kw:
             lr = kw.pop("init_value")
+            _absolute_to_hf(name, kw, lr, float(optimizer.defaults.get("lr", lr)))
             for group in optimizer.param_groups:
                 _update_param_group_val(group, "lr", lr)  # fill_ a tensor LR in place
                 group.pop("initial_lr", None)
     if face.momentum:
         kw.setdefault("cycle_momentum", has_momentum(optimizer))
     return getattr(torch_compat, face.torch_class)(optimizer, **kw)
+
+
+def config_of(scheduler: Any, group: int = 0) -> dict[str, Any]:
+    """The plain-data config of param group ``group``'s schedule: ``{"name", "args"}``.
+
+    The name and arguments are the ``optax_sched`` factory's, so ``optax_sched.from_config``
+    rebuilds the same sequence in JAX (and :func:`from_config` on another optimizer).
+    Momentum settings (``base_momentum``/``max_momentum``, ``momentum_range``) are included
+    when the scheduler writes momentum. ``SequentialLR`` and ``ChainedScheduler`` nest their
+    members' configs.
+
+    Raises:
+      ValueError: a callable argument (``LambdaLR``), a stateful scheduler (``GraCos``,
+        ``ReduceLROnPlateau``) or a class this package did not make.
+    """
+    import sched_core as core
+    import torch_compat
+
+    if isinstance(scheduler, torch_compat.SequentialLR):
+        return {"name": "sequential_lr",
+                "args": {"schedules": [config_of(m, group) for m in scheduler._schedulers],
+                         "milestones": [int(m) for m in scheduler._milestones]}}
+    if isinstance(scheduler, torch_compat.ChainedScheduler):
+        return {"name": "chained_scheduler",
+                "args": {"schedules": [config_of(m, group) for m in scheduler._schedulers]}}
+    if not (isinstance(scheduler, torch_compat.CoreLRScheduler)
+            and scheduler._per_group_specs):
+        raise ValueError(f"{type(scheduler).__name__} has no plain-data config (only "
+                         "torch_compat's closed-form schedulers and their compositions)")
+    config = core.spec_config(scheduler._lr_specs[group])
+    moms = scheduler._momentum_specs
+    if isinstance(scheduler, torch_compat.OneCyclePolicy):
+        mom: Any = None if moms is None else moms[group]
+        config["args"]["momentum_range"] = (
+            None if mom is None else [float(x) for x in mom.momentum_range])
+    elif moms is not None and config["name"] in ("one_cycle_lr", "cyclic_lr"):
+        mom = moms[group]
+        config["args"]["base_momentum"] = float(mom.base_momentum)
+        config["args"]["max_momentum"] = float(mom.max_momentum)
+    return config
+
+
+def from_config(config: Any, optimizer: Optimizer):
+    """Builds the torch_compat scheduler a config describes (:func:`config_of`, or
+    ``optax_sched.config_of`` on the JAX face) on ``optimizer``, as :func:`from_name` does.
+
+    Raises:
+      ValueError: not a config; KeyError: unknown name; ValueError/TypeError: bad arguments.
+    """
+    import torch_compat
+
+    if not (isinstance(config, dict) and isinstance(config.get("name"), str)
+            and isinstance(config.get("args"), dict)):
+        raise ValueError(f"config must be a dict {{'name': str, 'args': dict}}, got {config!r}")
+    name, args = config["name"], dict(config["args"])
+    if name == "sequential_lr":
+        members = [from_config(c, optimizer) for c in args["schedules"]]
+        return torch_compat.SequentialLR(optimizer, members, args["milestones"])
+    if name == "chained_scheduler":
+        return torch_compat.ChainedScheduler(
+            [from_config(c, optimizer) for c in args["schedules"]])
+    return from_name(name, optimizer, **args)
