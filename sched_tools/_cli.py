@@ -60,7 +60,7 @@ def cmd_list(args) -> int:
 def _check_name(name: str) -> None:
     names = sorted(records.plottable())
     if name not in names:
-        raise UsageError(f"unknown schedule {name!r}; valid: {', '.join(names)}")
+        raise UsageError(f"unknown schedule {name!r}; valid: {', '.join(names + sorted(ALIASES))}")
 
 
 def sequences(name: str, kw: dict[str, Any], steps: int):
@@ -125,11 +125,49 @@ def _gracos_sequences(kw: dict[str, Any], steps: int):
     return np.asarray(j_lr), np.asarray(t_lr), None, None
 
 
-def draw(ax, title, j_lr, t_lr, j_mom, t_mom):
-    """Overlays the torch_compat (thick) and optax_sched (dashed) sequences on ``ax``,
-    momentum on a twin axis."""
+#: other libraries' names (``hf:<get_scheduler type>``) -> this library's schedule
+ALIASES: dict[str, str] = {
+    "hf:linear": "linear_with_warmup", "hf:cosine": "cosine_with_warmup",
+    "hf:cosine_with_restarts": "cosine_with_hard_restarts_with_warmup",
+    "hf:polynomial": "polynomial_decay_with_warmup",
+    "hf:constant_with_warmup": "constant_with_warmup", "hf:inverse_sqrt": "inverse_sqrt",
+    "hf:cosine_with_min_lr": "cosine_with_min_lr_with_warmup",
+    "hf:warmup_stable_decay": "warmup_stable_decay",
+}
+
+
+def reference(name: str, kw: dict[str, Any], steps: int) -> tuple[str, np.ndarray] | None:
+    """The original library's own sequence for schedules ported from one (Hugging Face's
+    ``get_*``), or None: ``(label, values)``."""
+    record = records.RECORDS[name]
+    if record.hf is None:
+        return None
+    import warnings
+
+    import torch
+    from transformers import optimization
+
+    args = dict(kw)
+    lr = float(args.pop("init_value"))
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    sched = getattr(optimization, record.hf)(opt, **args)
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(steps):
+            out.append(sched.get_last_lr()[0])
+            sched.step()
+    return f"transformers.{record.hf}", np.asarray(out)
+
+
+def draw(ax, title, j_lr, t_lr, j_mom, t_mom, ref=None):
+    """Overlays the torch_compat (thick) and optax_sched (dashed) sequences on ``ax`` (and
+    the original library's, dotted, when given as ``(label, values)``), momentum on a twin
+    axis."""
     ax.plot(t_lr, lw=3, alpha=0.35, label="torch_compat")
     ax.plot(j_lr, lw=1, ls="--", label="optax_sched")
+    if ref is not None:
+        ax.plot(ref[1], lw=1, ls=":", color="black", label=ref[0].split(".")[-1][:28])
     ax.set_title(title, fontsize=9)
     ax.set_ylabel("LR")
     if j_mom is not None:
@@ -153,6 +191,7 @@ def cmd_table(args) -> int:
 
 def cmd_plot(args, extra) -> int:
     """Draws one schedule from both frameworks and prints their largest difference."""
+    args.name = ALIASES.get(args.name, args.name)
     _check_name(args.name)
     if args.steps < 1:
         raise UsageError(f"--steps must be >= 1, got {args.steps}")
@@ -161,6 +200,7 @@ def cmd_plot(args, extra) -> int:
         j_lr, t_lr, j_mom, t_mom = sequences(args.name, kw, args.steps)
     except (TypeError, ValueError) as e:
         raise UsageError(f"{args.name}: {e}") from None
+    ref = reference(args.name, kw, args.steps)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -168,7 +208,7 @@ def cmd_plot(args, extra) -> int:
 
     fig, ax = plt.subplots(figsize=(7, 3.2))
     draw(ax, f"{args.name}({', '.join(f'{k}={v!r}' for k, v in kw.items())})"[:110],
-          j_lr, t_lr, j_mom, t_mom)
+          j_lr, t_lr, j_mom, t_mom, ref)
     ax.set_xlabel("update k")
     fig.tight_layout()
     fig.savefig(args.out, dpi=100)
@@ -177,6 +217,10 @@ def cmd_plot(args, extra) -> int:
           f"({rel_d:.3e} of max LR)")
     if j_mom is not None:
         print(f"{args.name} momentum: max |optax - torch| = {_max_diff(j_mom, t_mom)[0]:.3e}")
+    if ref is not None:
+        for label, ours in (("optax", j_lr), ("torch_compat", t_lr)):
+            abs_d, rel_d = _max_diff(ours, ref[1])
+            print(f"{args.name}: max |{label} - {ref[0]}| = {abs_d:.3e} ({rel_d:.3e} of max LR)")
     print(f"wrote {args.out}")
     return 0
 
