@@ -69,7 +69,8 @@ def missing_records(optax_names, torch_classes, records=RECORDS) -> list[str]:
 
 
 #: exported functions that are not schedules (utilities, state readers)
-UTILITIES = {"adaptive_snapshot", "current_lr", "current_momentum", "from_name",
+UTILITIES = {"adaptive_snapshot", "config_of", "current_lr", "current_momentum", "from_config",
+             "from_name", "from_torch",
              "inject_schedules", "leaf_names", "lr_finder", "register_reader"}
 
 
