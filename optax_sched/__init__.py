@@ -57,6 +57,8 @@ from optax_sched._schedules import sequential_lr
 from optax_sched._schedules import step_lr
 from optax_sched._schedules import swalr
 from optax_sched._schedules import warmup_with_decay
+from optax_sched._timm import timm_cosine
+from optax_sched._timm import timm_tanh
 
 __all__ = (
     "AdaptiveState",
@@ -103,6 +105,8 @@ __all__ = (
     "step_lr",
     "swalr",
     "warmup_with_decay",
+    "timm_cosine",
+    "timm_tanh",
     "constant_with_warmup",
     "cosine_with_hard_restarts_with_warmup",
     "cosine_with_min_lr_with_warmup",

@@ -21,8 +21,10 @@ def schedule_names() -> list[str]:
     """The factory names :func:`from_name` accepts (sorted)."""
     from optax_sched import _hf
     from optax_sched import _schedules
+    from optax_sched import _timm
 
-    return sorted(n for n in (*_schedules.__all__, *_hf.__all__) if n not in _NOT_BY_NAME)
+    names = (*_schedules.__all__, *_hf.__all__, *_timm.__all__)
+    return sorted(n for n in names if n not in _NOT_BY_NAME)
 
 
 def from_name(name: str, **kwargs: Any):

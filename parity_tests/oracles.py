@@ -8,6 +8,7 @@ core cannot make both sides of a comparison agree.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 
 import numpy as np
@@ -81,12 +82,30 @@ def _hf_lambda(case: Case, kw):
     return getattr(optimization, RECORDS[case.schedule].hf)(opt, **kw).lr_lambdas[0]
 
 
+@functools.lru_cache(maxsize=None)
+def _timm_row(case_id: str, factor: float):
+    """timm's own sequence for a registered case (the real CosineLRScheduler/TanhLRScheduler
+    in its training loop; see parity_tests/timm_oracle.py)."""
+    from parity_tests.timm_oracle import timm_lrs
+    from sched_tools._records import case_by_id
+
+    case = case_by_id(case_id)
+    kw = group_kwargs(case, factor)
+    base = kw.pop("base_lr")
+    upe = kw.pop("updates_per_epoch", 1)
+    noise_type = kw.pop("noise_type", None)
+    kw.pop("noise_horizon", None)
+    return timm_lrs(RECORDS[case.schedule].timm, [base], kw, upe, noise_type, case.steps)[0]
+
+
 def lr(case: Case, factor: float, k: int) -> float:
     """Oracle LR of update ``k`` for the param group with scale ``factor``."""
     kw = group_kwargs(case, factor)
     name = case.schedule
     if RECORDS[name].hf is not None:
         return _hf_lambda(case, kw)(k) * kw["init_value"]
+    if RECORDS[name].timm is not None:
+        return float(_timm_row(case.id, factor)[k])
     if name == "step_lr":
         return kw["init_value"] * kw.get("gamma", 0.1) ** (k // kw["step_size"])
     if name == "multistep_lr":

@@ -53,6 +53,8 @@ from sched_core._schedules import Schedule
 from sched_core._schedules import StepLR
 from sched_core._schedules import WarmupWithDecay
 from sched_core._schedules import restart_table
+from sched_core._timm import TimmCosine
+from sched_core._timm import TimmTanh
 
 __all__ = (
     "AdaptiveConfig",
@@ -96,6 +98,8 @@ __all__ = (
     "SCALAR",
     "Sequential",
     "StepLR",
+    "TimmCosine",
+    "TimmTanh",
     "Warmup",
     "WarmupWithDecay",
     "chain_step",

@@ -18,6 +18,7 @@ from typing import Any
 from sched_core import _compose
 from sched_core import _hf
 from sched_core import _schedules as s
+from sched_core import _timm
 
 __all__ = ["CONFIG_NAMES", "plain", "spec_config"]
 
@@ -42,6 +43,7 @@ CONFIG_NAMES: dict[type, str] = {
     _hf.PolynomialDecayWithWarmup: "polynomial_decay_with_warmup",
     _hf.ConstantWithWarmup: "constant_with_warmup", _hf.InverseSqrt: "inverse_sqrt",
     _hf.WarmupStableDecay: "warmup_stable_decay",
+    _timm.TimmCosine: "timm_cosine", _timm.TimmTanh: "timm_tanh",
 }
 
 

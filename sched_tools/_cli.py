@@ -133,6 +133,7 @@ ALIASES: dict[str, str] = {
     "hf:constant_with_warmup": "constant_with_warmup", "hf:inverse_sqrt": "inverse_sqrt",
     "hf:cosine_with_min_lr": "cosine_with_min_lr_with_warmup",
     "hf:warmup_stable_decay": "warmup_stable_decay",
+    "timm:cosine": "timm_cosine", "timm:tanh": "timm_tanh",
 }
 
 
@@ -140,6 +141,8 @@ def reference(name: str, kw: dict[str, Any], steps: int) -> tuple[str, np.ndarra
     """The original library's own sequence for schedules ported from one (Hugging Face's
     ``get_*``), or None: ``(label, values)``."""
     record = records.RECORDS[name]
+    if record.timm is not None:
+        return _timm_reference(record.timm, kw, steps)
     if record.hf is None:
         return None
     import warnings
@@ -158,6 +161,43 @@ def reference(name: str, kw: dict[str, Any], steps: int) -> tuple[str, np.ndarra
             out.append(sched.get_last_lr()[0])
             sched.step()
     return f"transformers.{record.hf}", np.asarray(out)
+
+
+def _timm_reference(family: str, kw: dict[str, Any], steps: int) -> tuple[str, np.ndarray]:
+    """timm's own scheduler in its training loop (``step_update`` / ``step(epoch)``); timm's
+    package ``__init__`` needs torchvision, so its scheduler files are loaded by path."""
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    import torch
+
+    spec = importlib.util.find_spec("timm")
+    if spec is None or not spec.submodule_search_locations:
+        raise UsageError("drawing timm's own sequence needs timm: pip install --no-deps timm")
+    if "timm_sched" not in sys.modules:
+        pkg = types.ModuleType("timm_sched")
+        pkg.__path__ = [os.path.join(list(spec.submodule_search_locations)[0], "scheduler")]
+        sys.modules["timm_sched"] = pkg
+    module = importlib.import_module(f"timm_sched.{family}_lr")
+    cls = module.CosineLRScheduler if family == "cosine" else module.TanhLRScheduler
+    args = dict(kw)
+    lr = float(args.pop("base_lr"))
+    upe = int(args.pop("updates_per_epoch", 1))
+    noise_type = args.pop("noise_type", None)
+    args.pop("noise_horizon", None)
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    sched = cls(opt, **args)
+    if noise_type is not None:
+        sched.noise_type = noise_type
+    out = []
+    for k in range(steps):
+        out.append(opt.param_groups[0]["lr"])
+        sched.step_update(num_updates=k + 1)
+        if (k + 1) % upe == 0:
+            sched.step(epoch=(k + 1) // upe)
+    return f"timm.{cls.__name__}", np.asarray(out)
 
 
 def draw(ax, title, j_lr, t_lr, j_mom, t_mom, ref=None):

@@ -87,6 +87,8 @@ class Record:
       builtin: torch has a class of the same name and meaning (compared against it).
       hf: the ``transformers.optimization`` function that builds the same schedule
         (compared against it), or None.
+      timm: ``"cosine"``/``"tanh"``: timm's ``CosineLRScheduler``/``TanhLRScheduler`` is
+        the oracle (``parity_tests/timm_oracle.py``), or None.
       core_momentum: the ``sched_core`` momentum spec class, or None.
       kind: ``"schedule"`` (a ``count -> value`` function with parity cases),
         ``"gradient"`` (GraCos: plotted, tested by its own parity suite), ``"transform"``
@@ -104,6 +106,7 @@ class Record:
     cases: tuple[Case, ...] = ()
     builtin: bool = False
     hf: str | None = None
+    timm: str | None = None
     core_momentum: type | None = None
     kind: str = "schedule"
     readme_face: str | None = None
@@ -789,6 +792,129 @@ _RECORDS: tuple[Record, ...] = (
                     num_cycles=1.0,
                 ),
                 12,
+            ),
+        ),
+    ),
+    Record(
+        "timm_cosine",
+        core.TimmCosine,
+        "timm",
+        demo=lambda n, lr: dict(
+            base_lr=lr,
+            t_initial=max(1, n // 3),
+            lr_min=lr / 100,
+            cycle_decay=0.7,
+            cycle_limit=3,
+            warmup_t=max(1, n // 20),
+            warmup_lr_init=lr / 100,
+            t_in_epochs=False,
+        ),
+        timm="cosine",
+        readme_torch="(= timm `CosineLRScheduler`, stepped per update)",
+        math="16-timm-cosinelrscheduler-and-tanhlrscheduler",
+        cases=(
+            _c(
+                "timm-cos-restarts",
+                dict(
+                    base_lr=0.1,
+                    t_initial=20,
+                    cycle_mul=2.0,
+                    cycle_decay=0.5,
+                    cycle_limit=3,
+                    warmup_t=5,
+                    warmup_lr_init=1e-4,
+                    lr_min=1e-5,
+                    t_in_epochs=False,
+                ),
+                140,
+            ),
+            _c(
+                "timm-cos-epochs-kdecay",
+                dict(
+                    base_lr=1.0,
+                    t_initial=7,
+                    cycle_mul=1.5,
+                    cycle_limit=4,
+                    k_decay=2.0,
+                    warmup_prefix=True,
+                    warmup_t=3,
+                    warmup_lr_init=0.01,
+                    updates_per_epoch=5,
+                ),
+                200,
+            ),
+            _c(
+                "timm-cos-noise",
+                dict(
+                    base_lr=0.5,
+                    t_initial=30,
+                    k_decay=0.5,
+                    cycle_limit=2,
+                    noise_range_t=(5, 40),
+                    t_in_epochs=False,
+                ),
+                60,
+            ),
+        ),
+    ),
+    Record(
+        "timm_tanh",
+        core.TimmTanh,
+        "timm",
+        demo=lambda n, lr: dict(
+            base_lr=lr,
+            t_initial=max(1, n // 2),
+            lr_min=lr / 100,
+            cycle_limit=2,
+            warmup_t=max(1, n // 20),
+            t_in_epochs=False,
+        ),
+        timm="tanh",
+        readme_torch="(= timm `TanhLRScheduler`, stepped per update)",
+        math="16-timm-cosinelrscheduler-and-tanhlrscheduler",
+        cases=(
+            _c(
+                "timm-tanh",
+                dict(
+                    base_lr=0.1,
+                    t_initial=30,
+                    warmup_t=5,
+                    lr_min=1e-4,
+                    cycle_limit=2,
+                    t_in_epochs=False,
+                ),
+                60,
+            ),
+            _c(
+                "timm-tanh-lbub-epochs",
+                dict(
+                    base_lr=1.0,
+                    t_initial=9,
+                    lb=-3.0,
+                    ub=5.0,
+                    cycle_mul=1.7,
+                    cycle_decay=0.7,
+                    cycle_limit=3,
+                    warmup_prefix=True,
+                    warmup_t=4,
+                    warmup_lr_init=1e-3,
+                    updates_per_epoch=3,
+                ),
+                130,
+            ),
+            _c(
+                "timm-tanh-uniform-noise",
+                dict(
+                    base_lr=0.3,
+                    t_initial=12,
+                    lb=-1.0,
+                    ub=1.0,
+                    cycle_limit=2,
+                    noise_range_t=[0, 30],
+                    noise_type="uniform",
+                    t_in_epochs=False,
+                ),
+                30,
             ),
         ),
     ),

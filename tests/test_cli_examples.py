@@ -81,6 +81,17 @@ def test_plot_accepts_hugging_face_names_and_draws_their_own_sequence(tmp_path):
     _png_ok(out)
 
 
+def test_plot_accepts_timm_names_and_draws_timms_own_sequence(tmp_path):
+    out = tmp_path / "timm.png"
+    proc = _cli("plot", "timm:cosine", "--steps", "90", "--t_initial", "30", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    diffs = re.findall(r"max \|(optax|torch_compat) - timm\.CosineLRScheduler\| = ([0-9.e+-]+)",
+                       proc.stdout)
+    assert [d[0] for d in diffs] == ["optax", "torch_compat"], proc.stdout
+    assert float(diffs[0][1]) < 1e-7 and float(diffs[1][1]) < 1e-12
+    _png_ok(out)
+
+
 @pytest.mark.parametrize("args,needle", [
     (["plot", "cosine"], "unknown schedule 'cosine'; valid: "),
     (["plot", "step_lr", "--gamma", "-1"], "step_lr: gamma must be in (0.0, inf), got -1.0"),

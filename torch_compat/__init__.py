@@ -48,6 +48,8 @@ from torch_compat._schedulers import RangeFinder
 from torch_compat._schedulers import SequentialLR
 from torch_compat._schedulers import StepLR
 from torch_compat._schedulers import WarmupWithDecay
+from torch_compat._timm import TimmCosineLR
+from torch_compat._timm import TimmTanhLR
 
 __all__ = (
     "AdaptiveScheduler",
@@ -84,6 +86,8 @@ __all__ = (
     "StepLR",
     "SWALR",
     "WarmupWithDecay",
+    "TimmCosineLR",
+    "TimmTanhLR",
     "ConstantWithWarmup",
     "CosineWithHardRestartsWithWarmup",
     "CosineWithMinLRWithWarmup",

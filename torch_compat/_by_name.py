@@ -20,17 +20,19 @@ class TorchFace:
 
     Attributes:
       torch_class: the ``torch_compat`` class name.
-      scale: ``"group"``: the factory's ``init_value`` is each param group's ``lr`` (torch's
+      scale: ``"group"``: the factory's ``lr_arg`` is each param group's ``lr`` (torch's
         signature; other scale arguments become per-group lists); ``"list"``: the
         scale arguments are passed to the class, one value or one per param group.
       rename: ``(factory argument, torch argument)`` pairs.
       momentum: the class schedules momentum when the optimizer has one (``cycle_momentum``).
+      lr_arg: the factory argument that becomes each group's ``lr`` (``scale="group"``).
     """
 
     torch_class: str
     scale: str = "group"
     rename: tuple[tuple[str, str], ...] = ()
     momentum: bool = False
+    lr_arg: str = "init_value"
 
 
 #: optax_sched factory name -> its torch_compat face
@@ -64,6 +66,8 @@ FACES: dict[str, TorchFace] = {
     "linear_with_warmup": TorchFace("LinearWithWarmup"),
     "polynomial_decay_with_warmup": TorchFace("PolynomialDecayWithWarmup"),
     "warmup_stable_decay": TorchFace("WarmupStableDecay"),
+    "timm_cosine": TorchFace("TimmCosineLR", lr_arg="base_lr"),
+    "timm_tanh": TorchFace("TimmTanhLR", lr_arg="base_lr"),
     "gracos": TorchFace("GraCos", "list"),
 }
 
@@ -107,8 +111,8 @@ def from_name(name: str, optimizer: Optimizer, **kwargs: Any):
         if src in kw:
             kw[dst] = kw.pop(src)
     if face.scale == "group":
-        if "init_value" in kw:
-            lr = kw.pop("init_value")
+        if face.lr_arg in kw:
+            lr = kw.pop(face.lr_arg)
             _absolute_to_hf(name, kw, lr, float(optimizer.defaults.get("lr", lr)))
             for group in optimizer.param_groups:
                 _update_param_group_val(group, "lr", lr)  # fill_ a tensor LR in place
