@@ -19,6 +19,7 @@ import numpy as np
 import sched_core as core
 from optax_sched import _hf
 from optax_sched import _schedules as S
+from optax_sched import _timm
 from optax_sched._schedules import Schedule
 
 __all__ = ["from_torch"]
@@ -169,6 +170,42 @@ def _offset(sched: Any) -> int:
     return int(sched.last_epoch)
 
 
+_TIMM_SHARED = ("t_initial", "lr_min", "cycle_mul", "cycle_decay", "cycle_limit", "warmup_t",
+                "warmup_lr_init", "warmup_prefix", "t_in_epochs", "noise_range_t", "noise_pct",
+                "noise_std", "noise_seed")
+
+
+def _timm_family(sched: Any) -> str | None:
+    """``"cosine"``/``"tanh"`` for timm's CosineLRScheduler/TanhLRScheduler, else None."""
+    module = type(sched).__module__ or ""
+    if not (module.startswith("timm.") or module.startswith("timm_sched")):
+        return None
+    return {"CosineLRScheduler": "cosine", "TanhLRScheduler": "tanh"}.get(type(sched).__name__)
+
+
+def _timm_schedule(sched: Any, family: str, group: int, updates_per_epoch: int) -> Schedule:
+    kw = {name: getattr(sched, name) for name in _TIMM_SHARED}
+    kw["noise_type"] = sched.noise_type
+    kw["updates_per_epoch"] = updates_per_epoch
+    base = float(sched.base_values[group])
+    if family == "cosine":
+        return _timm.timm_cosine(base, k_decay=sched.k_decay, **kw)
+    return _timm.timm_tanh(base, lb=sched.lb, ub=sched.ub, **kw)
+
+
+def _timm_values(sched: Any, n: int, group: int, start: int, upe: int) -> np.ndarray:
+    """timm's training loop on a deep copy: updates ``start .. start + n - 1``."""
+    twin = copy.deepcopy(sched)
+    out = []
+    for k in range(start + n):
+        if k >= start:
+            out.append(float(twin.optimizer.param_groups[group]["lr"]))
+        twin.step_update(num_updates=k + 1)
+        if (k + 1) % upe == 0:
+            twin.step(epoch=(k + 1) // upe)
+    return np.asarray(out, dtype=np.float64)
+
+
 def _values(schedule: Schedule, n: int) -> np.ndarray:
     return np.asarray(jax.jit(jax.vmap(schedule))(jnp.arange(n, dtype=jnp.int32)),
                       dtype=np.float64)
@@ -186,8 +223,8 @@ def _torch_values(sched: Any, n: int, group: int) -> np.ndarray:
     return np.asarray(out, dtype=np.float64)
 
 
-def from_torch(scheduler: Any, num_steps: int, *, group: int = 0,
-               check: bool = True) -> Schedule:
+def from_torch(scheduler: Any, num_steps: int, *, group: int = 0, check: bool = True,
+               updates_per_epoch: int = 1, start: int | None = None) -> Schedule:
     """The ``optax.Schedule`` giving a live PyTorch scheduler's LR sequence.
 
     The returned schedule starts at the scheduler's current step: ``schedule(0)`` is the LR
@@ -205,7 +242,12 @@ def from_torch(scheduler: Any, num_steps: int, *, group: int = 0,
     custom ``scale_fn``, a ``torch_compat`` scheduler another one has changed, a user's own
     class) falls back to a table of the ``num_steps`` values sampled from a deep copy, held
     after, with a ``UserWarning`` saying so.
-    ``ReduceLROnPlateau`` and ``GraCos`` depend on losses/gradients and are refused. A torch
+    ``ReduceLROnPlateau`` and ``GraCos`` depend on losses/gradients and are refused.
+
+    timm's ``CosineLRScheduler`` and ``TanhLRScheduler`` convert too (``timm_cosine`` /
+    ``timm_tanh``): timm does not count its own updates, so pass ``start`` (the number of
+    updates done, 0 for a new scheduler; the deep copy is then replayed from construction
+    with timm's training loop) and, for per-epoch stepping, ``updates_per_epoch``. A torch
     built-in whose LR another scheduler changed is not its closed form any more: the check
     reports the first update where they part.
 
@@ -216,6 +258,8 @@ def from_torch(scheduler: Any, num_steps: int, *, group: int = 0,
       check: step a deep copy ``num_steps`` times and compare with the Optax schedule
         evaluated in float32 under ``jit``; a difference beyond the float32 row of the
         tolerance table raises ``ValueError`` naming the first such update.
+      updates_per_epoch: timm schedulers with ``t_in_epochs=True``: updates per epoch.
+      start: timm schedulers: updates already done (required for them, refused otherwise).
 
     Returns:
       An ``optax.Schedule``.
@@ -234,6 +278,12 @@ def from_torch(scheduler: Any, num_steps: int, *, group: int = 0,
     """
     import torch.optim.lr_scheduler as tl
 
+    family = _timm_family(scheduler)
+    if family is not None:
+        return _from_timm(scheduler, family, num_steps, group, check, updates_per_epoch, start)
+    if start is not None:
+        raise ValueError("start is for timm schedulers (torch schedulers know their step), "
+                         f"got start={start!r} for {type(scheduler).__name__}")
     if not isinstance(scheduler, (tl.LRScheduler, tl.ReduceLROnPlateau)):
         raise TypeError("scheduler must be a torch.optim.lr_scheduler.LRScheduler, got "
                         f"{type(scheduler).__name__}")
@@ -262,15 +312,34 @@ def from_torch(scheduler: Any, num_steps: int, *, group: int = 0,
                       UserWarning, stacklevel=2)
         return S.list_schedule(torch_values.tolist())
     if check:
-        torch_values = _torch_values(scheduler, num_steps, group)
-        bound = _REL * np.abs(torch_values) + _ABS * np.max(np.abs(torch_values))
-        bad = np.nonzero(~(np.abs(ours - torch_values) <= bound))[0]
-        if bad.size:
-            k = int(bad[0])
-            raise ValueError(
-                f"from_torch: {type(scheduler).__name__} and its Optax schedule differ at "
-                f"update {k} (counted from the scheduler's current step): torch "
-                f"{float(torch_values[k])!r}, optax {float(ours[k])!r}, beyond the float32 "
-                "tolerance "
-                f"({_REL:g} relative + {_ABS:g} of the largest value)")
+        _compare(type(scheduler).__name__, ours, _torch_values(scheduler, num_steps, group))
+    return schedule
+
+
+def _compare(name: str, ours: np.ndarray, theirs: np.ndarray) -> None:
+    bound = _REL * np.abs(theirs) + _ABS * np.max(np.abs(theirs))
+    bad = np.nonzero(~(np.abs(ours - theirs) <= bound))[0]
+    if bad.size:
+        k = int(bad[0])
+        raise ValueError(
+            f"from_torch: {name} and its Optax schedule differ at update {k} (counted from "
+            f"the scheduler's current step): torch {float(theirs[k])!r}, optax "
+            f"{float(ours[k])!r}, beyond the float32 tolerance ({_REL:g} relative + "
+            f"{_ABS:g} of the largest value)")
+
+
+def _from_timm(sched: Any, family: str, num_steps: int, group: int, check: bool,
+               updates_per_epoch: int, start: int | None) -> Schedule:
+    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
+        raise ValueError(f"num_steps must be an integer >= 1, got {num_steps!r}")
+    if start is None or isinstance(start, bool) or not isinstance(start, int) or start < 0:
+        raise ValueError("start (the updates this timm scheduler has seen; timm does not count "
+                         f"them) must be an integer >= 0, got {start!r}")
+    n_groups = len(sched.optimizer.param_groups)
+    if isinstance(group, bool) or not isinstance(group, int) or not 0 <= group < n_groups:
+        raise ValueError(f"group must be an integer in [0, {n_groups - 1}], got {group!r}")
+    schedule = _shifted(_timm_schedule(sched, family, group, updates_per_epoch), start)
+    if check:
+        _compare(type(sched).__name__, _values(schedule, num_steps),
+                 _timm_values(sched, num_steps, group, start, updates_per_epoch))
     return schedule

@@ -195,3 +195,26 @@ def test_import_optax_sched_does_not_import_torch_for_from_torch():
     src = sys.modules["optax_sched._from_torch"].__file__
     text = open(src).read()
     assert "\nimport torch" not in text and "\nfrom torch" not in text
+
+
+@pytest.mark.parametrize("family,kw,upe,start", [
+    ("cosine", dict(t_initial=20, cycle_mul=2.0, cycle_decay=0.5, cycle_limit=3, warmup_t=5,
+                    warmup_lr_init=1e-4, lr_min=1e-5, t_in_epochs=False), 1, 0),
+    ("cosine", dict(t_initial=7, cycle_limit=3, k_decay=2.0, warmup_t=2,
+                    noise_range_t=(3, 12)), 4, 9),  # per epoch, mid-run
+    ("tanh", dict(t_initial=12, lb=-3.0, ub=5.0, cycle_limit=2, warmup_t=3,
+                  t_in_epochs=False), 1, 5),
+])
+def test_timm_schedulers_convert_per_update_and_per_epoch(family, kw, upe, start):
+    from parity_tests.timm_oracle import load_timm
+    from parity_tests.timm_oracle import timm_lrs
+
+    cosine, tanh = load_timm()
+    opt = _opt()
+    sched = (cosine if family == "cosine" else tanh)(opt, **kw)
+    n = 120
+    schedule = optax_sched.from_torch(sched, n, updates_per_epoch=upe, start=start)
+    ref = timm_lrs(family, [0.1], kw, upe, None, start + n)[0][start:]
+    assert_within(_values(schedule, n), ref, "float32", f"timm {family}")
+    with pytest.raises(ValueError, match=r"start \(the updates this timm scheduler has seen"):
+        optax_sched.from_torch(sched, n)
