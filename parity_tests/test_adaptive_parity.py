@@ -1,7 +1,17 @@
 """AdaptiveScheduler parity: identical (gradient, loss) streams replayed in optax_sched
-(float32 and x64) and torch_compat (float64): LR, momentum, rule weights, freeze masks."""
+(float32 and x64) and torch_compat (float64): LR, momentum, rule weights, freeze masks.
+
+Cost: the JAX side of all twelve configurations (3 seeds x sgd/adam x dynamic or fixed
+weights) is traced and compiled once per precision, as one jitted program (one
+``lax.scan`` per optimizer/weights choice, ``vmap``-ed over the seeds) whose result is
+cached; each parametrization then compares its own slice. The torch loop feeds gradient
+views of one per-run buffer and reads the snapshots ``sched.step`` returns (the values
+``sched.snapshot()`` would give) instead of rebuilding them every update.
+"""
 
 from __future__ import annotations
+
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -12,10 +22,14 @@ import torch
 import optax_sched
 import torch_compat
 from parity_tests.tolerances import assert_within
-from sched_core._adaptive import LR_RULES, MOMENTUM_RULES
+from sched_core._adaptive import LR_RULES
+from sched_core._adaptive import MOMENTUM_RULES
 
 N_STEPS = 2000
 SHAPES = [(3, 2), (4,), (2, 2), (1,)]
+SEEDS = (0, 1, 2)
+OPTIMIZERS = ("sgd", "adam")
+DYNAMIC = (True, False)
 
 
 def stream(seed):
@@ -46,12 +60,35 @@ def stream(seed):
     return losses, grads
 
 
+@functools.cache
+def stacked_stream(seed):
+    """``stream(seed)`` as arrays (read-only, shared): losses ``(N,)`` and one ``(N, *shape)``
+    float32 array per leaf."""
+    losses, grads = stream(seed)
+    out = (np.asarray(losses, np.float64),
+           tuple(np.stack([g[i] for g in grads]) for i in range(len(SHAPES))))
+    for a in (out[0], *out[1]):
+        a.setflags(write=False)
+    return out
+
+
 KW = dict(min_steps_before_freeze=150, total_steps=None)
 
 
-def run_optax(losses, grads, optimizer, x64, **kw):
-    with jax.enable_x64(x64):
-        tx = optax_sched.adaptive(0.05, base_optimizer=optimizer, **{**KW, **kw})
+def config_kw(dynamic):
+    kw = dict(dynamic_weights=dynamic)
+    if not dynamic:
+        kw["lr_rules"] = {"trend": 0.4, "variance": 0.2, "grad_norm": 0.2, "cyclical": 0.2}
+        kw["momentum_rules"] = {"relative": 0.5, "inverse": 0.2, "normalized": 0.3}
+    return kw
+
+
+def _optax_scan(optimizer, kw):
+    """The traced replay of one stream (loss ``(N,)``, gradients ``(N, *shape)``): the
+    snapshot rows before every update and the final params."""
+    tx = optax_sched.adaptive(0.05, base_optimizer=optimizer, **{**KW, **kw})
+
+    def run(xs):
         params = {f"p{i}": jnp.zeros(s) for i, s in enumerate(SHAPES)}
 
         def body(carry, xs):
@@ -67,15 +104,38 @@ def run_optax(losses, grads, optimizer, x64, **kw):
             params = jax.tree_util.tree_map(lambda p, u: p + u, params, updates)
             return (params, state), row
 
-        xs = [jnp.asarray(losses)] + [jnp.asarray(np.stack([g[i] for g in grads]))
-                                      for i in range(len(SHAPES))]
-        (params, _), rows = jax.jit(lambda xs: jax.lax.scan(body, (params, tx.init(params)),
-                                                            xs))(xs)
-    out = [np.asarray(r, dtype=np.float64) for r in rows[:5]] + [np.asarray(rows[5])]
-    return out, {k: np.asarray(v, np.float64) for k, v in params.items()}
+        (params, _), rows = jax.lax.scan(body, (params, tx.init(params)), xs)
+        return rows, params
+
+    return run
+
+
+JAX_CONFIGS = [(o, d) for o in OPTIMIZERS for d in DYNAMIC]
+
+
+@functools.cache
+def optax_all(x64):
+    """``{(seed, optimizer, dynamic): (rows, params)}``: the rows (lr, momentum, pct_frozen,
+    lr weights, momentum weights, frozen) used by each update and the final params of every
+    configuration, from one jitted program per precision (one compilation instead of one
+    per configuration): a scan per (optimizer, dynamic), ``vmap``-ed over the seeds."""
+    with jax.enable_x64(x64):
+        runs = [jax.vmap(_optax_scan(o, config_kw(d))) for o, d in JAX_CONFIGS]
+        data = [stacked_stream(s) for s in SEEDS]
+        xs = [jnp.asarray(np.stack([d[0] for d in data]))]
+        xs += [jnp.asarray(np.stack([d[1][i] for d in data])) for i in range(len(SHAPES))]
+        results = jax.device_get(jax.jit(lambda xs: [run(xs) for run in runs])(xs))
+    out = {}
+    for (o, d), (rows, params) in zip(JAX_CONFIGS, results, strict=True):
+        for j, seed in enumerate(SEEDS):
+            got = ([np.asarray(r[j], dtype=np.float64) for r in rows[:5]]
+                   + [np.asarray(rows[5][j])])
+            out[seed, o, d] = got, {k: np.asarray(v[j], np.float64) for k, v in params.items()}
+    return out
 
 
 def run_torch(losses, grads, optimizer, **kw):
+    """``grads``: one ``(N, *shape)`` array per leaf."""
     model = torch.nn.ParameterDict({f"p{i}": torch.nn.Parameter(torch.zeros(s))
                                     for i, s in enumerate(SHAPES)})
     if optimizer == "sgd":
@@ -83,32 +143,32 @@ def run_torch(losses, grads, optimizer, **kw):
     else:
         opt = torch.optim.Adam(model.parameters(), lr=0.05)
     sched = torch_compat.AdaptiveScheduler(opt, model, **{**KW, **kw})
-    rows, emas = [], []
-    for loss, g in zip(losses, grads):
-        s = sched.snapshot()
-        rows.append((s["lr"], s["momentum"], s["pct_frozen"],
-                     [s["lr_weights"][r] for r in LR_RULES],
-                     [s["momentum_weights"][r] for r in MOMENTUM_RULES], sched.frozen.copy()))
-        for p, x in zip(model.values(), g):
-            p.grad = torch.tensor(x)
+    params = list(model.values())
+    # a fresh copy per run (as torch.tensor(x) per update was); update k reads row k
+    per_update = zip(*(torch.tensor(np.asarray(g)).unbind(0) for g in grads), strict=True)
+    snaps, frozen, emas = [sched.snapshot()], [], []
+    for loss, g in zip(losses, per_update, strict=True):
+        frozen.append(sched.frozen.copy())
+        for p, x in zip(params, g, strict=True):
+            p.grad = x
         opt.step()
-        sched.step(loss)
+        snaps.append(sched.step(loss))  # the snapshot of the next update
         emas.append(sched.leaf_ema.copy())
-    cols = [np.asarray([r[i] for r in rows]) for i in range(6)]
+    snaps = snaps[:len(frozen)]
+    cols = [np.asarray([s[c] for s in snaps]) for c in ("lr", "momentum", "pct_frozen")]
+    cols.append(np.asarray([[s["lr_weights"][r] for r in LR_RULES] for s in snaps]))
+    cols.append(np.asarray([[s["momentum_weights"][r] for r in MOMENTUM_RULES] for s in snaps]))
+    cols.append(np.asarray(frozen))
     return cols, np.asarray(emas), {k: p.detach().numpy().astype(np.float64)
                                     for k, p in model.items()}
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-@pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("dynamic", [True, False])
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("dynamic", DYNAMIC)
 def test_adaptive_parity(seed, optimizer, dynamic):
-    losses, grads = stream(seed)
-    kw = dict(dynamic_weights=dynamic)
-    if not dynamic:
-        kw["lr_rules"] = {"trend": 0.4, "variance": 0.2, "grad_norm": 0.2, "cyclical": 0.2}
-        kw["momentum_rules"] = {"relative": 0.5, "inverse": 0.2, "normalized": 0.3}
-    ref, emas, ref_params = run_torch(losses, grads, optimizer, **kw)
+    losses, grads = stacked_stream(seed)
+    ref, emas, ref_params = run_torch(losses.tolist(), grads, optimizer, **config_kw(dynamic))
     # freeze decisions must not sit near the thresholds (no near-ties between precisions)
     thr = 1e-4
     for level in (thr, 2 * thr):
@@ -120,7 +180,7 @@ def test_adaptive_parity(seed, optimizer, dynamic):
     # torch reduces float32 gradient norms in float32 (one fused kernel, like
     # get_total_norm), so even the x64 run is compared at the float32-statistic bound
     for x64, kind in ((True, "stateful32"), (False, "stateful32")):
-        got, params = run_optax(losses, grads, optimizer, x64, **kw)
+        got, params = optax_all(x64)[seed, optimizer, dynamic]
         np.testing.assert_array_equal(got[5], frozen_ref)
         for name, i in (("lr", 0), ("momentum", 1), ("pct_frozen", 2)):
             assert_within(got[i], ref[i], kind, f"{name} x64={x64}")
@@ -138,7 +198,8 @@ def test_torch_face_matches_the_independent_oracle():
 
     losses, grads = stream(5)
     losses, grads = losses[:300], grads[:300]
-    ref, _, _ = run_torch(losses, grads, "sgd")
+    grads_by_leaf = [np.stack([g[i] for g in grads]) for i in range(len(SHAPES))]
+    ref, _, _ = run_torch(losses, grads_by_leaf, "sgd")
     lr_rules = {"trend": 0.6, "variance": 0.3, "grad_norm": 0.1}
     mom_rules = {"relative": 0.7, "inverse": 0.3}
     # the torch face reduces each float32 gradient's norm in float32 (like get_total_norm)
