@@ -5,6 +5,17 @@ returned for ``k`` is the one used by update ``k`` (0-based). The formulas live
 in ``sched_core`` and are shared with ``torch_compat``.
 """
 
+__version__ = "0.1.0"
+
+try:  # a clear message instead of a raw ModuleNotFoundError when the extra is missing
+    import jax  # noqa: F401
+    import optax  # noqa: F401
+except ImportError as _e:  # pragma: no cover - exercised in a subprocess test
+    raise ImportError(
+        f"optax_sched needs JAX and Optax, which could not be imported ({_e}): "
+        "pip install 'optax-sched[jax]'") from _e
+
+
 from optax_sched._adaptive import AdaptiveState
 from optax_sched._adaptive import adaptive
 from optax_sched._adaptive import adaptive_snapshot
@@ -61,6 +72,7 @@ from optax_sched._timm import timm_cosine
 from optax_sched._timm import timm_tanh
 
 __all__ = (
+    "__version__",
     "AdaptiveState",
     "adaptive",
     "adaptive_snapshot",

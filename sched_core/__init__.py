@@ -5,6 +5,9 @@ Every formula is written once here against an explicit array namespace ``xp``.
 numpy float64. See ``docs/math.md`` for the mathematics and conventions.
 """
 
+__version__ = "0.1.0"
+
+
 from sched_core import _validate as validate
 from sched_core._adaptive import AdaptiveConfig
 from sched_core._compose import SWALR
@@ -57,6 +60,7 @@ from sched_core._timm import TimmCosine
 from sched_core._timm import TimmTanh
 
 __all__ = (
+    "__version__",
     "AdaptiveConfig",
     "Chained",
     "COUNT_LIMIT",

@@ -4,6 +4,9 @@ It uses both frameworks (torch and matplotlib lazily), which is why it lives out
 ``optax_sched`` and ``torch_compat``: each of those imports without the other framework.
 """
 
+__version__ = "0.1.0"
+
+
 from sched_tools._cli import draw
 from sched_tools._cli import main
 from sched_tools._cli import sequences
@@ -15,6 +18,7 @@ from sched_tools._parity import run_optax
 from sched_tools._parity import run_torch
 
 __all__ = (
+    "__version__",
     "builtin_available",
     "draw",
     "has_momentum",

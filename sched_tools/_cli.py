@@ -337,6 +337,9 @@ def cmd_gallery(args) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="optax-sched: schedules that match "
                                      "in JAX/Optax and PyTorch.")
+    from sched_tools import __version__
+
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="every schedule with its parameters and defaults")
     p = sub.add_parser("plot", help="draw a schedule from both frameworks",
@@ -372,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_table(args)
         return cmd_gallery(args)
     except UsageError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 2
+    except ImportError as e:  # a missing extra: our packages name the one to install
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
 

@@ -59,3 +59,39 @@ def test_torch_compat_works_without_jax():
     """)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[1.0, 0.5, 0.0]"
+
+
+@pytest.mark.parametrize("package,blocked,extra", [
+    ("optax_sched", {"jax", "jaxlib", "optax", "flax"}, "jax"),
+    ("torch_compat", {"torch"}, "torch"),
+])
+def test_a_missing_extra_names_what_to_install(package, blocked, extra):
+    proc = _run(blocked, f"import {package}")
+    assert proc.returncode != 0
+    assert f"pip install 'optax-sched[{extra}]'" in proc.stderr.strip().splitlines()[-1]
+
+
+def test_the_command_line_names_the_missing_extra_and_its_version():
+    proc = _run({"jax", "jaxlib", "optax", "flax"}, """
+        from sched_tools import main
+        raise SystemExit(main(["list"]))
+    """)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().endswith("pip install 'optax-sched[jax]'"), proc.stderr
+
+
+def test_version_is_the_installed_distributions():
+    from importlib.metadata import version
+
+    import optax_sched
+    import sched_core
+    import sched_tools
+    import torch_compat
+    from sched_tools import main
+
+    expected = version("optax-sched")
+    assert {m.__version__ for m in (optax_sched, sched_core, sched_tools, torch_compat)} == {
+        expected}
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0

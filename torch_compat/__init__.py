@@ -4,6 +4,16 @@ Same formulas as ``optax_sched`` (both evaluate ``sched_core``), so PyTorch and 
 code get identical LR and momentum sequences. Importing this package never imports jax.
 """
 
+__version__ = "0.1.0"
+
+try:  # a clear message instead of a raw ModuleNotFoundError when the extra is missing
+    import torch  # noqa: F401
+except ImportError as _e:  # pragma: no cover - exercised in a subprocess test
+    raise ImportError(
+        f"torch_compat needs PyTorch, which could not be imported ({_e}): "
+        "pip install 'optax-sched[torch]'") from _e
+
+
 from torch_compat._adaptive import AdaptiveScheduler
 from torch_compat._base import CoreLRScheduler
 from torch_compat._base import read_momentum
@@ -52,6 +62,7 @@ from torch_compat._timm import TimmCosineLR
 from torch_compat._timm import TimmTanhLR
 
 __all__ = (
+    "__version__",
     "AdaptiveScheduler",
     "ReduceLROnPlateau",
     "GraCos",
