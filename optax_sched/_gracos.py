@@ -192,6 +192,8 @@ def gracos(initial_lr: float, final_lr: float, steps_per_epoch: int, total_epoch
       reads the LR the next update will use.
 
     Examples:
+      >>> import jax.numpy as jnp
+      >>> import optax_sched
       >>> import optax
       >>> tx = optax_sched.gracos(0.1, 0.01, steps_per_epoch=9, total_epochs=3)
       >>> state = tx.init({"w": jnp.zeros(2)})

@@ -110,6 +110,7 @@ def multistep_lr(init_value: float, milestones: Sequence[int], gamma: float = 0.
       An ``optax.Schedule``.
 
     Examples:
+      >>> import optax_sched
       >>> s = optax_sched.multistep_lr(1.0, [1, 3], gamma=0.1)
       >>> [round(float(s(k)), 4) for k in range(4)]
       [1.0, 0.1, 0.1, 0.01]
@@ -198,6 +199,7 @@ def cosine_annealing_lr(init_value: float, T_max: int, eta_min: float = 0.0) -> 
       An ``optax.Schedule``.
 
     Examples:
+      >>> import optax_sched
       >>> s = optax_sched.cosine_annealing_lr(1.0, T_max=2)
       >>> [round(float(s(k)), 4) for k in range(5)]
       [1.0, 0.5, 0.0, 0.5, 1.0]
@@ -377,6 +379,7 @@ def linear_warmup(base_lr: float, warmup_steps: int) -> Schedule:
       An ``optax.Schedule``.
 
     Examples:
+      >>> import optax_sched
       >>> s = optax_sched.linear_warmup(1.0, warmup_steps=4)
       >>> [float(s(k)) for k in range(5)]
       [0.25, 0.5, 0.75, 1.0, 1.0]
@@ -525,6 +528,7 @@ def multiplicative_lr(init_value: float, fn: Callable[[Any], Any]) -> Schedule:
       An ``optax.Schedule``.
 
     Examples:
+      >>> import optax_sched
       >>> s = optax_sched.multiplicative_lr(1.0, lambda j: 0.5)
       >>> [float(s(k)) for k in range(4)]
       [1.0, 0.5, 0.25, 0.125]
@@ -557,6 +561,7 @@ def swalr(init_value: float, swa_lr: float, anneal_epochs: int = 10,
       An ``optax.Schedule``.
 
     Examples:
+      >>> import optax_sched
       >>> s = optax_sched.swalr(1.0, 0.1, anneal_epochs=2, anneal_strategy="linear")
       >>> [round(float(s(k)), 4) for k in range(4)]
       [1.0, 0.55, 0.1, 0.1]
@@ -583,6 +588,7 @@ def chained_scheduler(schedules: Sequence[Schedule]) -> Schedule:
       An ``optax.Schedule``.
 
     Examples:
+      >>> import optax_sched
       >>> s = optax_sched.chained_scheduler([
       ...     optax_sched.linear_lr(0.05, start_factor=0.4, total_iters=3),
       ...     optax_sched.exponential_lr(0.05, gamma=0.9)])

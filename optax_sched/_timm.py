@@ -69,11 +69,12 @@ def timm_cosine(base_lr: float, t_initial: int, lr_min: float = 0.0, cycle_mul: 
       An ``optax.Schedule``.
 
     Examples:
-      >>> from optax_sched._timm import timm_cosine
-      >>> s = timm_cosine(1.0, t_initial=4, warmup_t=2, warmup_lr_init=0.1, warmup_prefix=True)
+      >>> import optax_sched
+      >>> s = optax_sched.timm_cosine(1.0, t_initial=4, warmup_t=2, warmup_lr_init=0.1,
+      ...                             warmup_prefix=True)
       >>> [round(float(s(k)), 4) for k in range(8)]
       [0.1, 0.55, 1.0, 0.8536, 0.5, 0.1464, 0.0, 0.0]
-      >>> s = timm_cosine(1.0, t_initial=2, t_in_epochs=True, updates_per_epoch=3)
+      >>> s = optax_sched.timm_cosine(1.0, t_initial=2, t_in_epochs=True, updates_per_epoch=3)
       >>> [round(float(s(k)), 4) for k in range(9)]
       [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.0, 0.0, 0.0]
     """
@@ -125,8 +126,8 @@ def timm_tanh(base_lr: float, t_initial: int, lb: float = -7.0, ub: float = 3.0,
       An ``optax.Schedule``.
 
     Examples:
-      >>> from optax_sched._timm import timm_tanh
-      >>> s = timm_tanh(1.0, t_initial=4, lb=-2.0, ub=2.0)
+      >>> import optax_sched
+      >>> s = optax_sched.timm_tanh(1.0, t_initial=4, lb=-2.0, ub=2.0)
       >>> [round(float(s(k)), 4) for k in range(6)]
       [1.0, 0.8808, 0.5, 0.1192, 0.0, 0.0]
     """

@@ -39,9 +39,9 @@ class TimmCosineLR(CoreLRScheduler):
 
     Example:
       >>> import torch
-      >>> from torch_compat._timm import TimmCosineLR
+      >>> import torch_compat
       >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
-      >>> sched = TimmCosineLR(opt, t_initial=2, t_in_epochs=True, updates_per_epoch=2)
+      >>> sched = torch_compat.TimmCosineLR(opt, t_initial=2, t_in_epochs=True, updates_per_epoch=2)
       >>> lrs = []
       >>> for _ in range(6):
       ...     lrs.append(round(sched.get_last_lr()[0], 4))
