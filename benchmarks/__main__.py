@@ -554,9 +554,12 @@ def _table(rows):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="optax-sched overhead benchmarks")
-    ap.add_argument("--size", choices=sorted(SIZES), default="full")
-    ap.add_argument("--out", default="benchmarks/results.json")
+    ap = argparse.ArgumentParser(prog="python -m benchmarks",
+                                 description="optax-sched overhead benchmarks",
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--size", choices=sorted(SIZES), default="full",
+                    help="model sizes: full (the README's table) or tiny (a smoke run)")
+    ap.add_argument("--out", default="benchmarks/results.json", help="JSON results file")
     ap.add_argument("--only", default="jax,torch,clip,step,whole,compile",
                     help="comma-separated sections")
     args = ap.parse_args(argv)

@@ -30,9 +30,10 @@ def epoch_batches(x, y, batch_size, epoch, seed=0):
 
 def parser(description: str, default_schedule: str = "gracos") -> argparse.ArgumentParser:
     """Flags shared by the examples; extra ``--name value`` pairs go to the schedule."""
-    p = argparse.ArgumentParser(description=description)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=64)
+    p = argparse.ArgumentParser(description=description,
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--epochs", type=int, default=10, help="training epochs")
+    p.add_argument("--batch-size", type=int, default=64, help="examples per update")
     p.add_argument("--lr", type=float, default=1e-2, help="peak / initial learning rate")
     p.add_argument("--schedule", default=default_schedule,
                    help=f"any of: {', '.join(sorted(records.plottable()))}")
@@ -71,11 +72,31 @@ def schedule_kwargs(name, steps_per_epoch, epochs, lr, overrides):
     return records.demo_kwargs(name, steps_per_epoch * epochs, lr, overrides)
 
 
+class _NoBar:
+    """The progress bar when there is none to draw (``bar.update()`` does nothing)."""
+
+    def update(self, n=1):
+        """Does nothing."""
+
+    def set_postfix(self, **kwargs):
+        """Does nothing."""
+
+    def close(self):
+        """Does nothing."""
+
+
 def progress(total, disable):
-    """A tqdm progress bar over ``total`` updates (call ``bar.update()`` per update)."""
+    """A tqdm progress bar over ``total`` updates (call ``bar.update()`` per update).
+
+    Off, without importing tqdm, under ``--no-progress`` or when stderr is not a terminal.
+    """
+    import sys
+
+    if disable or not sys.stderr.isatty():
+        return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, disable=disable, leave=False, dynamic_ncols=True)
+    return tqdm(total=total, leave=False, dynamic_ncols=True)
 
 
 def report(args, framework, steps, lrs, losses, acc, t0):

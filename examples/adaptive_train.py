@@ -28,8 +28,10 @@ from _nnx import MLP
 def main(argv=None):
     p = parser(__doc__.splitlines()[0], default_schedule="adaptive")
     p.set_defaults(lr=0.05, epochs=8)
-    p.add_argument("--freeze-threshold", type=float, default=8e-2)
-    p.add_argument("--min-steps-before-freeze", type=int, default=60)
+    p.add_argument("--freeze-threshold", type=float, default=8e-2,
+                   help="freeze a tensor whose relative change EMA falls below this")
+    p.add_argument("--min-steps-before-freeze", type=int, default=60,
+                   help="updates before any tensor may freeze")
     args = p.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     xtr, xte, ytr, yte = digits()

@@ -21,7 +21,8 @@ from sched_tools import draw, sequences  # noqa: E402
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--out", default="out", help="output folder (default: out)")
     parser.add_argument("--steps", type=int, default=300, help="updates to draw")
     args = parser.parse_args(argv)

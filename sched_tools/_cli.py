@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import inspect
 import os
 import sys
 import time
@@ -52,6 +53,9 @@ def cmd_list(args) -> int:
         extra = f" + {MOMENTUM_COMPANIONS[name][0]}" if name in MOMENTUM_COMPANIONS else ""
         print(f"{records.signature(name)}{extra}\n    torch_compat.{FACES[name].torch_class}  "
               f"[{r.family}]")
+    print("sequential_lr(schedules, milestones), chained_scheduler(schedules)\n"
+          "    compositions of the schedules above (torch_compat.SequentialLR / "
+          "ChainedScheduler), not plotted alone")
     for name in ("reduce_on_plateau", "adaptive"):
         print(f"{records.signature(name)}\n    loss-aware transform (reads value=), not plottable")
     return 0
@@ -106,13 +110,14 @@ def _gracos_sequences(kw: dict[str, Any], steps: int):
     grads = (rng.normal(size=(steps, 3)) * np.exp(rng.normal(-1, 0.5, size=(steps, 1))))
     grads = grads.astype(np.float32)
     kw = dict(kw)
-    kw.pop("out_of_phase", None)
+    oop = bool(kw.get("out_of_phase", False))  # one tensor: its phase offset is a full turn
     tx = optax_sched.gracos(**kw)
+    kw.pop("out_of_phase", None)
     state = tx.init(jnp.zeros(3))
     update = jax.jit(tx.update)
     p = torch.nn.Parameter(torch.zeros(3))
     opt = torch.optim.SGD([p], lr=0.1)
-    sched = torch_compat.GraCos(opt, **kw)
+    sched = (torch_compat.GraCosOOP if oop else torch_compat.GraCos)(opt, **kw)
     j_lr, t_lr = [], []
     for g in grads:
         j_lr.append(float(optax_sched.current_lr(state)))
@@ -223,6 +228,20 @@ def _max_diff(a, b):
                                                                            1e-300))
 
 
+def plot_kwargs(name: str, steps: int, lr: float, passed: dict[str, Any]) -> dict[str, Any]:
+    """The arguments ``plot`` draws: what was passed, and for the arguments the factory needs
+    but has no default for (or defaults to None), the demo values for ``steps`` updates at
+    peak ``lr``. Every other argument keeps the library's default."""
+    import optax_sched
+
+    params = inspect.signature(getattr(optax_sched, name)).parameters
+    demo = records.demo_kwargs(name, steps, lr)
+    kw = {k: v for k, v in demo.items()
+          if k in params and params[k].default in (inspect.Parameter.empty, None)}
+    kw.update(passed)
+    return kw
+
+
 def cmd_table(args) -> int:
     """Prints the README's schedule table (markdown), generated from the records."""
     print(records.readme_table(), end="")
@@ -235,7 +254,7 @@ def cmd_plot(args, extra) -> int:
     _check_name(args.name)
     if args.steps < 1:
         raise UsageError(f"--steps must be >= 1, got {args.steps}")
-    kw = records.demo_kwargs(args.name, args.steps, args.lr, _parse_params(extra))
+    kw = plot_kwargs(args.name, args.steps, args.lr, _parse_params(extra))
     try:
         j_lr, t_lr, j_mom, t_mom = sequences(args.name, kw, args.steps)
     except (TypeError, ValueError) as e:
@@ -252,6 +271,8 @@ def cmd_plot(args, extra) -> int:
     ax.set_xlabel("update k")
     fig.tight_layout()
     fig.savefig(args.out, dpi=100)
+    print(f"{args.name}({', '.join(f'{k}={v!r}' for k, v in kw.items())}), other arguments "
+          "at their defaults")
     abs_d, rel_d = _max_diff(j_lr, t_lr)
     print(f"{args.name}: {args.steps} steps, max |optax - torch| = {abs_d:.3e} "
           f"({rel_d:.3e} of max LR)")

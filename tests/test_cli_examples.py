@@ -92,6 +92,51 @@ def test_plot_accepts_timm_names_and_draws_timms_own_sequence(tmp_path):
     _png_ok(out)
 
 
+def test_plot_draws_defaults_plus_what_was_passed(tmp_path):
+    proc = _cli("plot", "cosine_annealing_warm_restarts", "--T_0", "50", "--T_mult", "2",
+                "--out", str(tmp_path / "a.png"))
+    assert proc.returncode == 0, proc.stderr
+    assert ("cosine_annealing_warm_restarts(init_value=0.1, T_0=50, T_mult=2), other arguments "
+            "at their defaults") in proc.stdout
+    assert "decay" not in proc.stdout and "warmup_steps" not in proc.stdout
+    proc = _cli("plot", "gracos", "--out_of_phase", "True", "--out", str(tmp_path / "b.png"))
+    assert proc.returncode == 0, proc.stderr
+    assert "out_of_phase=True" in proc.stdout
+
+
+def test_list_explains_compositions_and_the_version_is_printed():
+    proc = _cli("list")
+    assert "sequential_lr(schedules, milestones), chained_scheduler(schedules)" in proc.stdout
+    proc = _cli("--version")
+    assert proc.returncode == 0 and proc.stdout.strip().startswith("optax-sched 0.")
+
+
+def test_examples_and_benchmarks_help_name_themselves_and_show_defaults(capsys):
+    proc = _example("flax_train.py", "--help")
+    assert proc.returncode == 0 and "(default: 10)" in proc.stdout  # --epochs
+    from benchmarks.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("usage: python -m benchmarks") and "(default: full)" in out
+
+
+def test_no_progress_bar_without_a_terminal_and_no_tqdm_import(monkeypatch):
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        import _common
+    finally:
+        sys.path.remove(str(ROOT / "examples"))
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # importing tqdm would now fail
+    bar = _common.progress(10, disable=True)
+    bar.update()
+    bar.set_postfix(loss=1.0)
+    bar.close()
+    bar = _common.progress(10, disable=False)  # pytest's stderr is not a terminal
+    bar.update()
+
+
 @pytest.mark.parametrize("args,needle", [
     (["plot", "cosine"], "unknown schedule 'cosine'; valid: "),
     (["plot", "step_lr", "--gamma", "-1"], "step_lr: gamma must be in (0.0, inf), got -1.0"),
