@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -18,11 +20,14 @@ from parity_tests.tolerances import assert_within
 BATCH, EPOCHS, HIDDEN = 128, 3, 32
 
 
+@functools.lru_cache(maxsize=1)
 def _data():
     x, y = load_digits(return_X_y=True)
     x = (x / 16.0).astype(np.float32)
     perm = np.random.default_rng(0).permutation(len(x))
-    return x[perm], y[perm].astype(np.int64)
+    x, y = x[perm], y[perm].astype(np.int64)
+    x.flags.writeable = y.flags.writeable = False  # shared by the tests (cached)
+    return x, y
 
 
 class NnxMLP(nnx.Module):
@@ -42,9 +47,11 @@ def _torch_model():
 
 def _paired_models():
     """The NNX MLP with the torch model's initial weights (explicit leaf pairing: torch
-    (out, in) weights are NNX (in, out) kernels)."""
+    (out, in) weights are NNX (in, out) kernels). The NNX module is built abstractly
+    (``nnx.eval_shape``: no random initialisation to compile) and every one of its four
+    arrays is then set from torch."""
     tmodel = _torch_model()
-    model = NnxMLP(nnx.Rngs(0))
+    model = nnx.eval_shape(lambda: NnxMLP(nnx.Rngs(0)))
     model.fc1.kernel.set_value(jnp.asarray(tmodel[0].weight.detach().numpy().T))
     model.fc1.bias.set_value(jnp.asarray(tmodel[0].bias.detach().numpy()))
     model.fc2.kernel.set_value(jnp.asarray(tmodel[2].weight.detach().numpy().T))
@@ -75,7 +82,7 @@ def test_flax_nnx_and_torch_train_identically_with_gracos_auto():
     topt = torch.optim.SGD(tmodel.parameters(), lr=0.1)
     sched = torch_compat.GraCos(topt, 0.2, 0.02, steps, EPOCHS, mode="auto")
     jax_lrs, torch_lrs = [], []
-    for epoch in range(EPOCHS):
+    for _epoch in range(EPOCHS):
         for i in range(steps):
             xb, yb = x[i * BATCH:(i + 1) * BATCH], y[i * BATCH:(i + 1) * BATCH]
             jax_lrs.append(float(optax_sched.current_lr(optimizer.opt_state)))
@@ -129,14 +136,15 @@ def test_flax_and_torch_out_of_phase_with_clipping_give_each_tensor_the_same_lr(
     pairing = {"fc1/bias": "0.bias", "fc1/kernel": "0.weight", "fc2/bias": "2.bias",
                "fc2/kernel": "2.weight"}
     jax_lrs, torch_lrs, clipped = [], [], 0
-    for epoch in range(EPOCHS):
+    for _epoch in range(EPOCHS):
         for i in range(steps):
             xb, yb = x[i * BATCH:(i + 1) * BATCH], y[i * BATCH:(i + 1) * BATCH]
             lr = optax_sched.current_lr(optimizer.opt_state)
             jax_lrs.append([float(lr[a][b]) for a, b in (n.split("/") for n in pairing)])
             train_step(model, optimizer, jnp.asarray(xb), jnp.asarray(yb))
 
-            by_name = dict(zip((g["name"] for g in groups), sched.get_last_lr()))
+            by_name = dict(zip((g["name"] for g in groups), sched.get_last_lr(),
+                               strict=True))
             torch_lrs.append([by_name[pairing[n]] for n in pairing])
             loss = torch.nn.functional.cross_entropy(tmodel(torch.tensor(xb)), torch.tensor(yb))
             topt.zero_grad()

@@ -1,8 +1,17 @@
 """GraCos parity: identical gradient streams fed to optax_sched (float32 and x64),
-torch_compat (float64) and the independent oracle; LR sequences compared per leaf."""
+torch_compat (float64) and the independent oracle; LR sequences compared per leaf.
+
+The optax side runs each configuration's whole stream in one jitted ``jax.lax.scan``
+(``tx.init``, then ``current_lr`` and ``tx.update`` per step).
+Configurations are compiled a few at a time in one XLA module, lowered up front (for the
+configurations this session selected) and compiled on background threads while the torch and
+oracle runs go on; each test still compares only its own configuration.
+"""
 
 from __future__ import annotations
 
+import concurrent.futures
+import functools
 import itertools
 
 import jax
@@ -23,7 +32,7 @@ def gradient_stream(seed, steps, num_leaves):
     rng = np.random.default_rng(seed)
     shapes = [(int(rng.integers(1, 5)), int(rng.integers(1, 4))) for _ in range(num_leaves)]
     stream = []
-    for k in range(steps):
+    for _ in range(steps):
         scale = float(np.exp(rng.normal(-0.5, 1.0)))
         grads = [(rng.normal(size=sh) * scale).astype(np.float32) for sh in shapes]
         kind = rng.random()
@@ -56,21 +65,117 @@ def _kwargs(c):
     return dict(mode=c["mode"], warmup_epochs=c["We"])
 
 
-def run_optax(c, stream, x64):
-    with jax.enable_x64(x64):
-        tx = optax_sched.gracos(0.05, 0.002, c["S"], c["E"], out_of_phase=c["oop"],
-                                **_kwargs(c))
-        params = {f"p{i:02d}": jnp.zeros(g.shape) for i, g in enumerate(stream[0])}
+@functools.cache
+def _cached_stream(seed, steps, num_leaves):
+    return gradient_stream(seed, steps, num_leaves)
+
+
+def stream_of(c):
+    """The configuration's gradient stream (shared, read-only: every face copies it)."""
+    steps = c["S"] * c["E"] + 2 * c["S"] + 1  # past the horizon too
+    return _cached_stream(c["seed"], steps, c["leaves"])
+
+
+def optax_program(c, stream):
+    """``(run, grads)``: ``run(grads)`` gives the ``(steps, L)`` LRs that ``current_lr``
+    reads before each update: ``tx.init`` and the whole stream in one ``lax.scan`` of
+    ``tx.update``. Trace it under the ``jax.enable_x64`` setting wanted.
+
+    The scan carries the state with its LR leaves stacked into one vector, unstacked again
+    before ``current_lr`` and ``tx.update`` (exact copies): carrying L separate scalars made
+    XLA emit one kernel per leaf for the next LR, most of the compile time of 33 leaves.
+    """
+    tx = optax_sched.gracos(0.05, 0.002, c["S"], c["E"], out_of_phase=c["oop"], **_kwargs(c))
+    names = [f"p{i:02d}" for i in range(len(stream[0]))]
+    grads = {n: np.stack([step[i] for step in stream]) for i, n in enumerate(names)}
+
+    def stacked(state):
+        lr = jax.tree_util.tree_leaves(optax_sched.current_lr(state))
+        return state._replace(lr=None), jnp.stack(lr)
+
+    def run(grads):
+        params = {n: jnp.zeros(g.shape[1:]) for n, g in grads.items()}
         state = tx.init(params)
-        update = jax.jit(tx.update)
-        out = []
-        for grads in stream:
-            lr = optax_sched.current_lr(state)
-            out.append([float(x) for x in jax.tree_util.tree_leaves(lr)] if c["oop"]
-                       else [float(lr)])
-            tree = {f"p{i:02d}": jnp.asarray(g) for i, g in enumerate(grads)}
-            _, state = update(tree, state, params)
-    return np.asarray(out).T
+        lr_def = jax.tree_util.tree_structure(optax_sched.current_lr(state))
+
+        def body(carry, g):
+            rest, lr = carry
+            state = rest._replace(lr=jax.tree_util.tree_unflatten(lr_def, list(lr)))
+            lr = optax_sched.current_lr(state)  # a scalar, or one per leaf (oop)
+            _, state = tx.update(g, state, params)
+            return stacked(state), jnp.stack(jax.tree_util.tree_leaves(lr))
+
+        return jax.lax.scan(body, stacked(state), grads)[1]
+
+    return run, grads
+
+
+class OptaxRuns:
+    """The optax LRs of many configurations, x64 and float32.
+
+    Lowers the configurations now, a group per XLA module (in the calling thread:
+    ``enable_x64`` is thread-local), compiles the modules on worker threads (XLA releases
+    the GIL, so they overlap the torch and oracle runs), and runs a module when one of its
+    configurations is first asked for.
+    """
+
+    #: configurations per module: 33-leaf ones apart from the others (a module's compile
+    #: time grows faster than its size; measured 12/4 < 8 mixed by ~30% of the CPU time)
+    group_small, group_large = 12, 4
+
+    def __init__(self, configs):
+        small = [c for c in configs if c["leaves"] < 33]
+        large = [c for c in configs if c["leaves"] >= 33]
+        groups = [part[i:i + size] for part, size in ((small, self.group_small),
+                                                      (large, self.group_large))
+                  for i in range(0, len(part), size)]
+        order = {_id(c): i for i, c in enumerate(configs)}
+        groups.sort(key=lambda members: order[_id(members[0])])  # first needed first
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+        self._modules = {}  # (x64, id) -> (compile future, args, ids of the module)
+        self._done = {}  # (x64, id) -> (L, steps) LRs
+        for members in groups:
+            for x64 in (True, False):
+                self._lower(x64, members)
+
+    def _lower(self, x64, members):
+        with jax.enable_x64(x64):
+            programs = [optax_program(c, stream_of(c)) for c in members]
+            runs = [run for run, _ in programs]
+            args = [grads for _, grads in programs]
+
+            def group(args):
+                return [run(grads) for run, grads in zip(runs, args, strict=True)]
+
+            lowered = jax.jit(group).lower(args)
+        ids = [_id(c) for c in members]
+        module = (self._pool.submit(lowered.compile), args, ids)
+        for i in ids:
+            self._modules[x64, i] = module
+
+    def lrs(self, c, x64):
+        """``(L, steps)`` LRs of configuration ``c`` (``x64``: the float64 transform)."""
+        key = (x64, _id(c))
+        if key not in self._done:
+            future, args, ids = self._modules[key]
+            with jax.enable_x64(x64):
+                outs = future.result()(args)
+            for i, out in zip(ids, outs, strict=True):
+                self._done[x64, i] = np.asarray(out, dtype=np.float64).T
+        return self._done[key]
+
+    def close(self):
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture(scope="module")
+def optax_runs(request):
+    """:class:`OptaxRuns` of the configurations selected in this session, in run order."""
+    selected = [item.callspec.params["c"] for item in request.session.items
+                if getattr(item, "function", None) is test_gracos_parity]
+    runs = OptaxRuns(selected)
+    yield runs
+    runs.close()
 
 
 def run_torch(c, stream):
@@ -85,8 +190,8 @@ def run_torch(c, stream):
     out = []
     for grads in stream:
         out.append(list(sched.get_last_lr()))
-        for p, g in zip(params, grads):
-            p.grad = torch.tensor(g)
+        for p, g in zip(params, grads, strict=True):
+            p.grad = torch.from_numpy(g)  # read-only here: no clipping, plain SGD
         sched.update_gradient_norm()
         opt.step()
         sched.step()
@@ -106,17 +211,16 @@ def run_oracle(c, stream):
 
 
 @pytest.mark.parametrize("c", CONFIGS, ids=_id)
-def test_gracos_parity(c):
-    steps = c["S"] * c["E"] + 2 * c["S"] + 1  # past the horizon too
-    stream = gradient_stream(c["seed"], steps, c["leaves"])
+def test_gracos_parity(c, optax_runs):
+    stream = stream_of(c)
     oracle = run_oracle(c, stream)
     torch_lr = run_torch(c, stream)
     # torch's get_total_norm reduces float32 gradients in float32, so in auto mode the
     # statistic (not the schedule arithmetic) carries float32 rounding.
     kind = "stateful32" if c["mode"] == "auto" else "x64"
     assert_within(torch_lr, oracle, kind, "torch_compat vs oracle")
-    assert_within(run_optax(c, stream, x64=True), oracle, "x64", "optax x64 vs oracle")
-    f32 = run_optax(c, stream, x64=False)
+    assert_within(optax_runs.lrs(c, x64=True), oracle, "x64", "optax x64 vs oracle")
+    f32 = optax_runs.lrs(c, x64=False)
     assert_within(f32, oracle, "stateful32", "optax float32 vs oracle")
     assert_within(f32, torch_lr, "stateful32", "optax float32 vs torch_compat")
     assert np.all(np.isfinite(torch_lr)) and np.all(torch_lr > 0)
