@@ -281,6 +281,11 @@ def from_torch(scheduler: Any, num_steps: int, *, group: int = 0, check: bool = 
     family = _timm_family(scheduler)
     if family is not None:
         return _from_timm(scheduler, family, num_steps, group, check, updates_per_epoch, start)
+    if type(scheduler).__name__ == "GreedyLR" and (
+            type(scheduler).__module__ or "").startswith("transformers"):
+        raise ValueError("from_torch: Hugging Face's GreedyLR depends on the metrics it will "
+                         "see, so it has no schedule to convert; use "
+                         "optax_sched.reduce_on_plateau for a loss-driven LR")
     if start is not None:
         raise ValueError("start is for timm schedulers (torch schedulers know their step), "
                          f"got start={start!r} for {type(scheduler).__name__}")

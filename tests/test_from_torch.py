@@ -114,6 +114,14 @@ def test_every_hugging_face_get_scheduler_type_converts_exactly(kind):
         _converts_exactly(sched, 60, group=g, advance=g * 3)
 
 
+@pytest.mark.parametrize("kind,match", [("reduce_lr_on_plateau", "ReduceLROnPlateau depends"),
+                                        ("greedy", "GreedyLR depends on the metrics")])
+def test_hugging_face_loss_driven_types_are_refused(kind, match):
+    sched = transformers.get_scheduler(kind, _opt())
+    with pytest.raises(ValueError, match=match):
+        optax_sched.from_torch(sched, 10)
+
+
 def test_hugging_face_lr_rate_variant_falls_back_to_a_checked_table():
     sched = transformers.get_scheduler("cosine_warmup_with_min_lr", _opt(), num_warmup_steps=5,
                                        num_training_steps=40,
