@@ -12,6 +12,7 @@ import optax
 
 from optax_sched._inject import register_reader
 from optax_sched._schedules import float_dtype
+from optax_sched._schedules import with_config
 from sched_core import AdaptiveConfig
 from sched_core import _validate as v
 from sched_core._adaptive import LR_RULES
@@ -201,7 +202,11 @@ def adaptive(base_lr: float, *, momentum: float = 0.9,
             treedef.unflatten(new_trace), treedef.unflatten(new_nu) if adam else (), steps)
         return treedef.unflatten(out), new_state
 
-    return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+    return with_config(optax.GradientTransformationExtraArgs(init_fn, update_fn), "adaptive", dict(
+        base_lr=base_lr, momentum=momentum, lr_rules=lr_rules, momentum_rules=momentum_rules,
+        dynamic_weights=dynamic_weights, freeze_threshold=freeze_threshold,
+        freeze_ema_beta=freeze_ema_beta, min_steps_before_freeze=min_steps_before_freeze,
+        total_steps=total_steps, base_optimizer=base_optimizer, clip_norm=clip_norm))
 
 
 def adaptive_snapshot(opt_state: Any) -> dict[str, Any]:

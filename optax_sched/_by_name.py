@@ -75,7 +75,8 @@ def config_of(schedule: Any) -> dict[str, Any]:
 
     JSON-serialisable; ``torch_compat.from_config`` (or :func:`from_config`) rebuilds the
     same schedule from it. Compositions (``sequential_lr``, ``chained_scheduler``) nest their
-    members' configs.
+    members' configs; the stateful transforms (``gracos``, ``reduce_on_plateau``,
+    ``adaptive``) give their arguments (``inner=`` other than None has no plain data).
 
     Raises:
       ValueError: the schedule has a callable argument (``lambda_lr``'s ``fn``) or was not
@@ -88,7 +89,13 @@ def config_of(schedule: Any) -> dict[str, Any]:
       '{"name": "step_lr", "args": {"init_value": 0.1, "step_size": 30, "gamma": 0.1}}'
     """
     from sched_core import spec_config
+    from sched_core._config import plain
 
+    attached = getattr(getattr(schedule, "init", None), "config", None)
+    if attached is not None:  # gracos, reduce_on_plateau, adaptive (transforms)
+        name = attached["name"]
+        return {"name": name, "args": {k: plain(f"{name}: {k}", x)
+                                       for k, x in attached["args"].items()}}
     spec = getattr(schedule, "spec", None)
     if spec is None:
         raise ValueError(f"{schedule!r} is not an optax_sched schedule (it has no .spec): "
@@ -101,7 +108,8 @@ def from_config(config: Any):
     ``torch_compat.config_of`` on the torch face), as :func:`from_name` does.
 
     A momentum config (``one_cycle_momentum``, ``cyclic_momentum``) returns
-    ``(momentum_schedule, None)``.
+    ``(momentum_schedule, None)``; a transform's (``gracos``, ``reduce_on_plateau``,
+    ``adaptive``) returns ``(transform, None)``.
 
     Raises:
       ValueError: not a config; KeyError: unknown name; ValueError/TypeError: bad arguments.
@@ -112,7 +120,8 @@ def from_config(config: Any):
     if name in ("sequential_lr", "chained_scheduler"):
         members = [from_config(c)[0] for c in args.pop("schedules")]
         return getattr(optax_sched, name)(members, **args), None
-    if name in ("one_cycle_momentum", "cyclic_momentum"):
+    if name in ("one_cycle_momentum", "cyclic_momentum", "gracos", "reduce_on_plateau",
+                "adaptive"):  # momentum schedules and the stateful transforms
         return getattr(optax_sched, name)(**args), None
     return from_name(name, **args)
 

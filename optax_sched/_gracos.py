@@ -11,6 +11,7 @@ import optax
 
 from optax_sched._inject import register_reader
 from optax_sched._schedules import float_dtype
+from optax_sched._schedules import with_config
 from sched_core import GraCosConfig
 from sched_core import _validate as v
 from sched_core._gracos import path_order
@@ -205,6 +206,7 @@ def gracos(initial_lr: float, final_lr: float, steps_per_epoch: int, total_epoch
                   warmup_epochs=warmup_epochs, amplitude=amplitude, frequency=frequency)
     if not isinstance(out_of_phase, bool):
         raise TypeError(f"out_of_phase must be a bool, got {out_of_phase!r}")
+    given_inner = inner  # for the config: None, or a transform (which has no plain data)
     if inner is None:
         inner = optax.identity()
     elif not isinstance(inner, optax.GradientTransformation):
@@ -281,7 +283,11 @@ def gracos(initial_lr: float, final_lr: float, steps_per_epoch: int, total_epoch
         lr = lr_tree(count, amp, freq, updates)
         return new_updates, GraCosState(count, amp, freq, n, mean, m2, lr, inner_state)
 
-    return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+    return with_config(optax.GradientTransformationExtraArgs(init_fn, update_fn), "gracos", dict(
+        initial_lr=initial_lr, final_lr=final_lr, steps_per_epoch=steps_per_epoch,
+        total_epochs=total_epochs, mode=mode, warmup_epochs=warmup_epochs, amplitude=amplitude,
+        frequency=frequency, out_of_phase=out_of_phase, inner=given_inner, clip_norm=clip_norm,
+        leaf_order=leaf_order))
 
 
 register_reader(GraCosState, lambda s: s.lr, lambda s: None)

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import optax
 
 from optax_sched._inject import register_reader
+from optax_sched._schedules import with_config
 from sched_core import PlateauConfig
 from sched_core import _validate as v
 
@@ -116,7 +117,11 @@ def reduce_on_plateau(init_value: float, mode: str = "min", factor: float = 0.1,
                                                  bad.astype(jnp.int32), cd.astype(jnp.int32),
                                                  optax.safe_increment(state.count))
 
-    return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+    return with_config(optax.GradientTransformationExtraArgs(init_fn, update_fn),
+                       "reduce_on_plateau", dict(
+                           init_value=init_value, mode=mode, factor=factor, patience=patience,
+                           threshold=threshold, threshold_mode=threshold_mode,
+                           cooldown=cooldown, min_lr=min_lr, eps=eps))
 
 
 def _scalar_metric(value, dtype):

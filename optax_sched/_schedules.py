@@ -45,6 +45,13 @@ def _count(count):
     return k
 
 
+def with_config(tx: Any, name: str, args: dict[str, Any]) -> Any:
+    """Attaches ``{"name", "args"}`` to a transform (on its ``init`` function, which accepts
+    attributes) for ``optax_sched.config_of``; returns ``tx``."""
+    tx.init.config = {"name": name, "args": dict(args)}
+    return tx
+
+
 class _JnpWithLoops:
     """``jax.numpy`` plus ``fori_loop`` for the core's running products (MultiplicativeLR)."""
 

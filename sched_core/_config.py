@@ -59,8 +59,10 @@ def plain(name: str, value: Any) -> Any:
         return float(value)
     if isinstance(value, (list, tuple)):
         return [plain(f"{name}[{i}]", x) for i, x in enumerate(value)]
-    if isinstance(value, dict) and set(value) == {"name", "args"}:
-        return value  # a nested config
+    if isinstance(value, dict):
+        if set(value) == {"name", "args"}:
+            return value  # a nested config
+        return {str(k): plain(f"{name}[{k!r}]", x) for k, x in value.items()}
     if callable(value):
         raise ValueError(f"{name} is a Python callable ({value!r}): a schedule with a "
                          "callable argument has no plain-data config")

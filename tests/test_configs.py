@@ -86,8 +86,10 @@ def test_schedules_without_plain_data_say_why():
         optax_sched.config_of(optax_sched.lambda_lr(0.1, lambda k: 0.9 ** k))
     with pytest.raises(ValueError, match=r"no config"):
         optax_sched.config_of(optax.constant_schedule(0.1))
-    with pytest.raises(ValueError, match=r"GraCos has no plain-data config"):
-        tc.config_of(tc.GraCos(_opt(), 0.1, 0.01, 10, 3))
+    with pytest.raises(ValueError, match=r"StepLR has no plain-data config"):
+        tc.config_of(torch.optim.lr_scheduler.StepLR(_opt(), 3))  # torch's own class
+    with pytest.raises(ValueError, match=r"inner\[0\] is a Python callable"):
+        optax_sched.config_of(optax_sched.gracos(0.1, 0.01, 10, 3, inner=optax.scale_by_adam()))
     with pytest.raises(ValueError, match=r"config must be a dict"):
         optax_sched.from_config({"name": "step_lr"})
     with pytest.raises(KeyError, match=r"unknown schedule 'nope'"):
@@ -163,3 +165,52 @@ def test_a_run_moves_from_torch_to_jax_mid_way_with_the_same_lrs():
     assert len(set(np.round(torch_lrs, 8))) >= 10  # the stable stage and the cooldown
     np.testing.assert_allclose(np.asarray(params["l1"]["w"]),
                                model[2].weight.detach().numpy().T, rtol=1e-3, atol=1e-5)
+
+
+def test_stateful_transforms_have_configs_that_cross_faces():
+    # GraCos: the torch scheduler's config rebuilds the same optax transform, and back
+    opt = _opt()
+    gra = tc.GraCosOOP(opt, 0.1, 0.01, steps_per_epoch=10, total_epochs=4, warmup_epochs=1,
+                       clip_norm=1.0)
+    cfg = json.loads(json.dumps(tc.config_of(gra)))
+    tx, none = optax_sched.from_config(cfg)
+    jax_cfg = optax_sched.config_of(tx)  # plus the JAX-only inner=None, leaf_order="tree"
+    assert none is None and {k: jax_cfg["args"][k] for k in cfg["args"]} == cfg["args"]
+    assert tc.config_of(tc.from_config(jax_cfg, _opt())) == cfg
+    assert cfg["args"]["out_of_phase"] is True and cfg["args"]["clip_norm"] == 1.0
+    again = tc.from_config(cfg, _opt())
+    assert isinstance(again, tc.GraCosOOP) and tc.config_of(again) == cfg
+    # normal mode needs no gradients: the LR sequences agree
+    state = tx.init({"w": jnp.zeros(2)})
+    update = jax.jit(tx.update)
+    jax_lrs = []
+    for _ in range(40):
+        jax_lrs.append(float(np.ravel(np.asarray(optax_sched.current_lr(state)["w"]))[0]))
+        _, state = update({"w": jnp.ones(2)}, state, {"w": jnp.zeros(2)})
+    assert_within(np.asarray(jax_lrs), _torch_lrs(again, 40), "float32", "gracos")
+    # ReduceLROnPlateau: same losses, same cuts
+    opt = _opt()
+    plateau = tc.ReduceLROnPlateau(opt, factor=0.5, patience=1, min_lr=0.01)
+    cfg = json.loads(json.dumps(tc.config_of(plateau)))
+    tx, _ = optax_sched.from_config(cfg)
+    losses = [1.0, 0.9, 0.95, 0.96, 0.97, 0.5, 0.6, 0.7, 0.8, 0.9]
+    state = tx.init({"w": jnp.zeros(1)})
+    jax_lrs, torch_lrs = [], []
+    for loss in losses:
+        _, state = tx.update({"w": jnp.ones(1)}, state, value=jnp.asarray(loss))
+        jax_lrs.append(float(optax_sched.current_lr(state)))
+        plateau.step(loss)
+        torch_lrs.append(opt.param_groups[0]["lr"])
+    assert_within(np.asarray(jax_lrs), np.asarray(torch_lrs), "float32", "plateau")
+    assert min(torch_lrs) < 0.1  # it did cut
+    # AdaptiveScheduler: the same arguments on both faces
+    model = torch.nn.Linear(3, 1)
+    ada = tc.AdaptiveScheduler(torch.optim.Adam(model.parameters(), lr=3e-3), model,
+                               total_steps=100, clip_norm=2.0)
+    cfg = json.loads(json.dumps(tc.config_of(ada)))
+    assert cfg["args"]["base_optimizer"] == "adam"
+    assert optax_sched.config_of(optax_sched.from_config(cfg)[0]) == cfg
+    with pytest.raises(ValueError, match="needs the model"):
+        tc.from_config(cfg, torch.optim.Adam(model.parameters()))
+    rebuilt = tc.from_config(cfg, torch.optim.Adam(model.parameters(), lr=3e-3), model=model)
+    assert tc.config_of(rebuilt) == cfg

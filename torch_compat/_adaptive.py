@@ -362,6 +362,14 @@ class AdaptiveScheduler:
         self._close("closed")
 
     # ------------------------------------------------------------------ checkpoints
+    def config_args(self) -> dict[str, Any]:
+        """The arguments of ``optax_sched.adaptive`` for this scheduler (its plain-data config:
+        ``torch_compat.config_of``); ``base_optimizer`` follows the torch optimizer."""
+        args = {f.name: getattr(self.config, f.name) for f in dataclasses.fields(self.config)}
+        args["clip_norm"] = self.clip_norm
+        args["base_optimizer"] = "adam" if "betas" in self.optimizer.defaults else "sgd"
+        return args
+
     def state_dict(self) -> dict[str, Any]:
         """Plain-data state (``torch.load(weights_only=True)`` safe)."""
         cfg = {f.name: getattr(self.config, f.name) for f in dataclasses.fields(self.config)}

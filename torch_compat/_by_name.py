@@ -105,7 +105,8 @@ def from_name(name: str, optimizer: Optimizer, **kwargs: Any):
     kw = dict(kwargs)
     if name == "gracos":
         cls = torch_compat.GraCosOOP if kw.pop("out_of_phase", False) else torch_compat.GraCos
-        kw.pop("inner", None)
+        kw.pop("inner", None)  # the torch optimizer is the inner transform
+        kw.pop("leaf_order", None)  # the param groups' order is the leaf order in torch
         return cls(optimizer, **kw)
     for src, dst in face.rename:
         if src in kw:
@@ -142,6 +143,22 @@ def config_of(scheduler: Any, group: int = 0) -> dict[str, Any]:
         return {"name": "sequential_lr",
                 "args": {"schedules": [config_of(m, group) for m in scheduler._schedulers],
                          "milestones": [int(m) for m in scheduler._milestones]}}
+    if isinstance(scheduler, torch_compat.GraCos):
+        args = {n: getattr(scheduler, n) for n in scheduler._hyperparams}
+        args.update(clip_norm=scheduler.clip_norm,
+                    out_of_phase=isinstance(scheduler, torch_compat.GraCosOOP))
+        return {"name": "gracos", "args": {k: core._config.plain(k, x) for k, x in args.items()}}
+    if isinstance(scheduler, torch_compat.ReduceLROnPlateau):
+        g = scheduler.optimizer.param_groups[group]
+        return {"name": "reduce_on_plateau", "args": {
+            "init_value": float(g.get("initial_lr", g["lr"])), "mode": scheduler.mode,
+            "factor": float(scheduler.factor), "patience": int(scheduler.patience),
+            "threshold": float(scheduler.threshold), "threshold_mode": scheduler.threshold_mode,
+            "cooldown": int(scheduler.cooldown), "min_lr": float(scheduler.min_lrs[group]),
+            "eps": float(scheduler.eps)}}
+    if isinstance(scheduler, torch_compat.AdaptiveScheduler):
+        return {"name": "adaptive", "args": {k: core._config.plain(k, x)
+                                             for k, x in scheduler.config_args().items()}}
     if isinstance(scheduler, torch_compat.ChainedScheduler):
         return {"name": "chained_scheduler",
                 "args": {"schedules": [config_of(m, group) for m in scheduler._schedulers]}}
@@ -162,9 +179,11 @@ def config_of(scheduler: Any, group: int = 0) -> dict[str, Any]:
     return config
 
 
-def from_config(config: Any, optimizer: Optimizer):
+def from_config(config: Any, optimizer: Optimizer, model: Any = None):
     """Builds the torch_compat scheduler a config describes (:func:`config_of`, or
     ``optax_sched.config_of`` on the JAX face) on ``optimizer``, as :func:`from_name` does.
+
+    ``adaptive`` (``AdaptiveScheduler``) also needs the ``model``.
 
     Raises:
       ValueError: not a config; KeyError: unknown name; ValueError/TypeError: bad arguments.
@@ -181,4 +200,16 @@ def from_config(config: Any, optimizer: Optimizer):
     if name == "chained_scheduler":
         return torch_compat.ChainedScheduler(
             [from_config(c, optimizer) for c in args["schedules"]])
+    if name == "reduce_on_plateau":
+        lr = args.pop("init_value")
+        for g in check_optimizer(optimizer).param_groups:
+            _update_param_group_val(g, "lr", lr)
+            g.pop("initial_lr", None)
+        return torch_compat.ReduceLROnPlateau(optimizer, **args)
+    if name == "adaptive":
+        if model is None:
+            raise ValueError("an adaptive config rebuilds torch_compat.AdaptiveScheduler, which "
+                             "needs the model: from_config(config, optimizer, model=model)")
+        args.pop("base_optimizer", None)  # the torch optimizer is the one passed in
+        return torch_compat.AdaptiveScheduler(optimizer, model, **args)
     return from_name(name, optimizer, **args)
