@@ -211,12 +211,14 @@ class LRFinderResult:
 
             fig, ax = plt.subplots(figsize=(6, 4))
         ax.plot(self.lrs, self.losses, label="smoothed loss")
+        what = {"valley": "valley", "steep": "steepest descent",
+                "minimum": "lowest loss / 10 (fastai's minimum)"}
         for (name, lr), color in zip(self.suggestions.items(), ("C1", "C2", "C3")):
-            ax.axvline(lr, color=color, ls="--", label=f"{name}: {lr:.2e}")
+            ax.axvline(lr, color=color, ls="--", label=f"{what.get(name, name)}: {lr:.2e}")
         ax.set_xscale("log")
         ax.set_xlabel("learning rate")
         ax.set_ylabel("loss")
-        ax.legend()
+        ax.legend(loc="best", fontsize=8)
         if path is not None:
             ax.figure.tight_layout()
             ax.figure.savefig(path, dpi=100)

@@ -209,18 +209,27 @@ def draw(ax, title, j_lr, t_lr, j_mom, t_mom, ref=None):
     """Overlays the torch_compat (thick) and optax_sched (dashed) sequences on ``ax`` (and
     the original library's, dotted, when given as ``(label, values)``), momentum on a twin
     axis."""
-    ax.plot(t_lr, lw=3, alpha=0.35, label="torch_compat")
-    ax.plot(j_lr, lw=1, ls="--", label="optax_sched")
+    import textwrap
+
+    lines = ax.plot(t_lr, lw=3, alpha=0.35, label="torch_compat LR")
+    lines += ax.plot(j_lr, lw=1, ls="--", label="optax_sched LR")
     if ref is not None:
-        ax.plot(ref[1], lw=1, ls=":", color="black", label=ref[0].split(".")[-1][:28])
-    ax.set_title(title, fontsize=9)
+        lines += ax.plot(ref[1], lw=1, ls=":", color="black",
+                         label=ref[0].split(".")[-1][:28])
+    ax.set_title("\n".join(textwrap.wrap(title, 95)), fontsize=8)  # wrapped, never clipped
     ax.set_ylabel("LR")
+    ax.set_xlabel("update k", fontsize=8)
+    if title.startswith("range_finder") and np.min(t_lr) > 0:
+        ax.set_yscale("log")  # a geometric sweep: straight on a log axis
     if j_mom is not None:
         ax2 = ax.twinx()
-        ax2.plot(t_mom, color="tab:green", lw=2, alpha=0.35)
-        ax2.plot(j_mom, color="tab:red", lw=0.8, ls=":")
+        lines += ax2.plot(t_mom, color="tab:green", lw=2, alpha=0.35,
+                          label="torch_compat momentum")
+        lines += ax2.plot(j_mom, color="tab:red", lw=0.8, ls=":", label="optax_sched momentum")
         ax2.set_ylabel("momentum", fontsize=8)
-    ax.legend(fontsize=7, loc="upper right")
+    # outside the axes, below them: a legend never covers a curve
+    ax.legend(lines, [ln.get_label() for ln in lines], fontsize=7, loc="upper center",
+              bbox_to_anchor=(0.5, -0.3), ncol=len(lines), frameon=False)
 
 
 def _max_diff(a, b):
@@ -265,10 +274,9 @@ def cmd_plot(args, extra) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 3.2))
-    draw(ax, f"{args.name}({', '.join(f'{k}={v!r}' for k, v in kw.items())})"[:110],
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    draw(ax, f"{args.name}({', '.join(f'{k}={v!r}' for k, v in kw.items())})",
           j_lr, t_lr, j_mom, t_mom, ref)
-    ax.set_xlabel("update k")
     fig.tight_layout()
     fig.savefig(args.out, dpi=100)
     print(f"{args.name}({', '.join(f'{k}={v!r}' for k, v in kw.items())}), other arguments "
@@ -342,11 +350,10 @@ def cmd_gallery(args) -> int:
     for family, names in sorted(families.items()):
         if args.family and family not in args.family:
             continue
-        fig, axes = plt.subplots(len(names), 1, figsize=(7, 2.4 * len(names)), squeeze=False)
+        fig, axes = plt.subplots(len(names), 1, figsize=(7, 3.1 * len(names)), squeeze=False)
         for ax, name in zip(axes[:, 0], names):
             kw = records.demo_kwargs(name, args.steps, 0.1)
             draw(ax, name, *sequences(name, kw, args.steps))
-        axes[-1, 0].set_xlabel("update k")
         fig.tight_layout()
         path = os.path.join(args.out_dir, f"{family}.png")
         fig.savefig(path, dpi=80)

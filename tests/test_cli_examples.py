@@ -245,3 +245,49 @@ def test_examples_run_and_learn(script, extra, needle, tmp_path):
 def test_examples_reject_unknown_schedules(tmp_path):
     proc = _example("flax_train.py", "--schedule", "nope", "--out", str(tmp_path))
     assert proc.returncode == 2 and "unknown --schedule 'nope'" in proc.stderr
+
+
+def test_plots_keep_legends_off_the_curves_label_momentum_and_use_a_log_axis_for_sweeps():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from sched_tools._cli import draw
+
+    k = np.arange(50)
+    fig, ax = plt.subplots()
+    long_title = "one_cycle_lr(" + ", ".join(f"arg{i}={i}" for i in range(30)) + ")"
+    draw(ax, long_title, 0.1 * k, 0.1 * k, 0.9 - 0.001 * k, 0.9 - 0.001 * k)
+    legend = ax.get_legend()
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels == ["torch_compat LR", "optax_sched LR", "torch_compat momentum",
+                      "optax_sched momentum"]
+    fig.canvas.draw()
+    box = legend.get_window_extent().transformed(ax.transAxes.inverted())
+    assert box.y1 <= 0  # entirely below the axes: it covers no curve
+    assert ax.get_title().replace("\n", " ") == long_title  # wrapped, not clipped
+    fig, ax = plt.subplots()
+    draw(ax, "range_finder(num_steps=50)", 1e-7 * 1.3 ** k, 1e-7 * 1.3 ** k, None, None)
+    assert ax.get_yscale() == "log"
+    plt.close("all")
+
+
+def test_lr_finder_legend_says_what_minimum_is():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import numpy as np
+
+    from sched_core._finder import LRFinderResult
+
+    lrs = np.geomspace(1e-5, 1.0, 30)
+    losses = 1 + (np.log10(lrs) + 2) ** 2
+    res = LRFinderResult(lrs=lrs, losses=losses, raw_losses=losses,
+                         suggestions={"valley": 1e-3, "steep": 3e-3, "minimum": 1e-3},
+                         stopped_early=False)
+    ax = res.plot()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ax.get_xscale() == "log"
+    assert any(label.startswith("lowest loss / 10 (fastai's minimum)") for label in labels)
