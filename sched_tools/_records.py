@@ -22,6 +22,7 @@ import inspect
 import math
 from collections.abc import Callable
 from typing import Any
+from typing import cast
 
 import sched_core as core
 
@@ -1051,16 +1052,10 @@ def demo_kwargs(
     demos = plottable()
     if name not in demos:
         raise KeyError(f"unknown schedule {name!r}; valid: {', '.join(sorted(demos))}")
-    kw = cast_demo(RECORDS[name])(steps, lr)
+    # plottable() lists only the records that have a demo
+    kw = cast(Callable[[int, float], dict[str, Any]], RECORDS[name].demo)(steps, lr)
     kw.update(overrides or {})
     return kw
-
-
-def cast_demo(record: Record) -> Callable[[int, float], dict[str, Any]]:
-    """The record's demo function (ValueError for records without one)."""
-    if record.demo is None:
-        raise ValueError(f"{record.name} has no demo arguments")
-    return record.demo
 
 
 def plottable() -> list[str]:
@@ -1129,6 +1124,3 @@ def readme_table() -> str:
         )
         lines.append(f"| {face} | {torch} | [math](docs/math.md#{r.math}) |")
     return "\n".join(lines) + "\n"
-
-
-_ = math  # used by the case tables above
