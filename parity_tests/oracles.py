@@ -86,16 +86,11 @@ def _hf_lambda(case: Case, kw):
 def _timm_row(case_id: str, factor: float):
     """timm's own sequence for a registered case (the real CosineLRScheduler/TanhLRScheduler
     in its training loop; see parity_tests/timm_oracle.py)."""
-    from parity_tests.timm_oracle import timm_lrs
+    from parity_tests.timm_oracle import timm_lrs_for
     from sched_tools._records import case_by_id
 
     case = case_by_id(case_id)
-    kw = group_kwargs(case, factor)
-    base = kw.pop("base_lr")
-    upe = kw.pop("updates_per_epoch", 1)
-    noise_type = kw.pop("noise_type", None)
-    kw.pop("noise_horizon", None)
-    return timm_lrs(RECORDS[case.schedule].timm, [base], kw, upe, noise_type, case.steps)[0]
+    return timm_lrs_for(RECORDS[case.schedule].timm, group_kwargs(case, factor), case.steps)
 
 
 def lr(case: Case, factor: float, k: int) -> float:

@@ -34,10 +34,6 @@ from torch_compat._timm import TimmCosineLR  # noqa: E402
 from torch_compat._timm import TimmTanhLR  # noqa: E402
 
 
-def _load_timm():
-    return load_timm()
-
-
 BASES = (0.1, 0.03)
 
 # (id, family, timm kwargs, updates_per_epoch, noise_type, noise_horizon)
@@ -81,7 +77,7 @@ IDS = [c[0] for c in CONFIGS]
 
 
 def _timm_class(family):
-    cosine, tanh = _load_timm()
+    cosine, tanh = load_timm()
     return cosine if family == "cosine" else tanh
 
 
@@ -213,7 +209,7 @@ def test_worst_errors_summary(capsys):
                                                 ("uniform", 0.67, 1.0), ("uniform", 0.1, 1.0)])
 @pytest.mark.parametrize("seed", [0, 42, 2**31 + 11, 2**32 - 150, 2**40 + 3])
 def test_noise_bit_exact_vs_timm(noise_type, pct, std, seed):
-    cosine, _ = _load_timm()
+    cosine, _ = load_timm()
     sched = cosine(_optimizer(), t_initial=10)
     sched.noise_type, sched.noise_pct, sched.noise_std = noise_type, pct, std
     sched.noise_seed = seed
@@ -222,7 +218,7 @@ def test_noise_bit_exact_vs_timm(noise_type, pct, std, seed):
 
 
 def test_noise_many_seeds_bit_exact():
-    cosine, _ = _load_timm()
+    cosine, _ = load_timm()
     sched = cosine(_optimizer(), t_initial=10)
     sched.noise_seed = 0
     ts = range(0, 3000)

@@ -1,51 +1,10 @@
-"""The real timm schedulers, loaded without timm's package ``__init__`` (which imports
-torchvision): ``timm/scheduler/*.py`` need only torch, so they are imported by path as a
-stand-in package ``timm_sched``. timm is a test dependency (``pip install --no-deps timm``)."""
+"""The real timm schedulers as the parity oracle (``sched_tools._timm_loop``: loaded by path,
+run as timm's training loop). timm is a test dependency (``pip install --no-deps timm``)."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import os
-import sys
-import types
+from sched_tools._timm_loop import load_timm
+from sched_tools._timm_loop import timm_lrs
+from sched_tools._timm_loop import timm_lrs_for
 
-import numpy as np
-
-__all__ = ["load_timm", "timm_lrs"]
-
-
-def load_timm():
-    """``(CosineLRScheduler, TanhLRScheduler)`` from the installed timm."""
-    spec = importlib.util.find_spec("timm")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("timm is a test dependency: pip install --no-deps timm")
-    folder = os.path.join(list(spec.submodule_search_locations)[0], "scheduler")
-    if "timm_sched" not in sys.modules:
-        pkg = types.ModuleType("timm_sched")
-        pkg.__path__ = [folder]
-        sys.modules["timm_sched"] = pkg
-    cosine = importlib.import_module("timm_sched.cosine_lr")
-    tanh = importlib.import_module("timm_sched.tanh_lr")
-    return cosine.CosineLRScheduler, tanh.TanhLRScheduler
-
-
-def timm_lrs(family: str, base_lrs, kw, updates_per_epoch: int, noise_type, n: int):
-    """timm's training loop (``train.py``): construct, then ``step_update(num_updates=j)``
-    after update ``j`` and ``step(epoch=e + 1)`` after epoch ``e``. Row ``g``, column ``k``:
-    the LR group ``g`` holds when update ``k`` runs."""
-    import torch
-
-    cosine, tanh = load_timm()
-    opt = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": b}
-                           for b in base_lrs])
-    sched = (cosine if family == "cosine" else tanh)(opt, **kw)
-    if noise_type is not None:
-        sched.noise_type = noise_type  # not a constructor argument of timm's subclasses
-    out = []
-    for k in range(n):
-        out.append([g["lr"] for g in opt.param_groups])
-        sched.step_update(num_updates=k + 1)
-        if (k + 1) % updates_per_epoch == 0:
-            sched.step(epoch=(k + 1) // updates_per_epoch)
-    return np.asarray(out, dtype=np.float64).T
+__all__ = ["load_timm", "timm_lrs", "timm_lrs_for"]

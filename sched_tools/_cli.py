@@ -169,40 +169,15 @@ def reference(name: str, kw: dict[str, Any], steps: int) -> tuple[str, np.ndarra
 
 
 def _timm_reference(family: str, kw: dict[str, Any], steps: int) -> tuple[str, np.ndarray]:
-    """timm's own scheduler in its training loop (``step_update`` / ``step(epoch)``); timm's
-    package ``__init__`` needs torchvision, so its scheduler files are loaded by path."""
-    import importlib
-    import importlib.util
-    import sys
-    import types
+    """timm's own scheduler in its training loop (``sched_tools._timm_loop``)."""
+    from sched_tools._timm_loop import load_timm
+    from sched_tools._timm_loop import timm_lrs_for
 
-    import torch
-
-    spec = importlib.util.find_spec("timm")
-    if spec is None or not spec.submodule_search_locations:
-        raise UsageError("drawing timm's own sequence needs timm: pip install --no-deps timm")
-    if "timm_sched" not in sys.modules:
-        pkg = types.ModuleType("timm_sched")
-        pkg.__path__ = [os.path.join(list(spec.submodule_search_locations)[0], "scheduler")]
-        sys.modules["timm_sched"] = pkg
-    module = importlib.import_module(f"timm_sched.{family}_lr")
-    cls = module.CosineLRScheduler if family == "cosine" else module.TanhLRScheduler
-    args = dict(kw)
-    lr = float(args.pop("base_lr"))
-    upe = int(args.pop("updates_per_epoch", 1))
-    noise_type = args.pop("noise_type", None)
-    args.pop("noise_horizon", None)
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
-    sched = cls(opt, **args)
-    if noise_type is not None:
-        sched.noise_type = noise_type
-    out = []
-    for k in range(steps):
-        out.append(opt.param_groups[0]["lr"])
-        sched.step_update(num_updates=k + 1)
-        if (k + 1) % upe == 0:
-            sched.step(epoch=(k + 1) // upe)
-    return f"timm.{cls.__name__}", np.asarray(out)
+    try:
+        cls = load_timm()[0 if family == "cosine" else 1]
+    except ImportError as e:
+        raise UsageError(str(e)) from None
+    return f"timm.{cls.__name__}", timm_lrs_for(family, kw, steps)
 
 
 def draw(ax, title, j_lr, t_lr, j_mom, t_mom, ref=None):
