@@ -10,13 +10,18 @@ from __future__ import annotations
 import numpy as np
 
 import sched_core as core
-from sched_tools._parity import (builtin_available, has_momentum, make_torch_scheduler,
-                                 optax_kwargs, run_optax, run_torch)
-from sched_tools._records import RECORDS, Case
 from parity_tests import oracles
+from sched_tools._parity import builtin_available
+from sched_tools._parity import has_momentum
+from sched_tools._parity import make_torch_scheduler
+from sched_tools._parity import optax_kwargs
+from sched_tools._parity import run_optax
+from sched_tools._parity import run_torch
+from sched_tools._records import RECORDS
+from sched_tools._records import Case
 
 __all__ = ["builtin_available", "has_momentum", "make_torch_scheduler", "run_optax",
-           "run_torch", "run_core", "run_oracle"]
+           "run_torch", "run_core", "run_oracle", "lr_sequence", "jax_sequence"]
 
 def run_core(case: Case, steps: int | None = None, xp=None):
     """Evaluates ``sched_core`` in float64 one step at a time: on Python scalars (the
@@ -55,3 +60,25 @@ def run_oracle(case: Case, steps: int | None = None):
     return lrs, np.asarray([row] * len(case.group_factors))
 
 
+
+
+def lr_sequence(sched, n: int, group: int = 0) -> np.ndarray:
+    """Steps a torch scheduler ``n`` times, recording ``get_last_lr()[group]`` before each
+    step: the LRs of its next ``n`` updates (the scheduler is advanced)."""
+    import warnings
+
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lr_scheduler.step() before optimizer.step()
+        for _ in range(n):
+            out.append(sched.get_last_lr()[group])
+            sched.step()
+    return np.asarray(out, dtype=np.float64)
+
+
+def jax_sequence(schedule, n: int) -> np.ndarray:
+    """An Optax schedule's values for updates ``0 .. n-1`` under ``jit(vmap(...))``."""
+    import jax
+    import jax.numpy as jnp
+
+    return np.asarray(jax.jit(jax.vmap(schedule))(jnp.arange(n)), dtype=np.float64)

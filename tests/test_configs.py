@@ -4,7 +4,6 @@ other face, and a run moves mid-way from PyTorch to JAX with the same LRs."""
 from __future__ import annotations
 
 import json
-import warnings
 
 import jax
 import jax.numpy as jnp
@@ -15,6 +14,8 @@ import torch
 
 import optax_sched
 import torch_compat as tc
+from parity_tests.harness import jax_sequence
+from parity_tests.harness import lr_sequence
 from parity_tests.tolerances import assert_within
 from sched_tools._parity import make_torch_scheduler
 from sched_tools._parity import optax_kwargs
@@ -29,27 +30,13 @@ def _opt(groups=1):
                             for _ in range(groups)], lr=0.1, momentum=0.9)
 
 
-def _torch_lrs(sched, n, group=0):
-    out = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for _ in range(n):
-            out.append(sched.get_last_lr()[group])
-            sched.step()
-    return np.asarray(out)
-
-
-def _jax(schedule, n):
-    return np.asarray(jax.jit(jax.vmap(schedule))(jnp.arange(n)), dtype=np.float64)
-
-
 @pytest.mark.parametrize("case", _CASES[::2], ids=lambda c: c.id)
 def test_optax_config_rebuilds_the_same_torch_scheduler(case):
     lr, _ = optax_sched.from_name(case.schedule, **optax_kwargs(case, 1.0))
     cfg = json.loads(json.dumps(optax_sched.config_of(lr)))  # plain JSON both ways
     assert cfg["name"] == case.schedule
     sched = tc.from_config(cfg, _opt())
-    assert_within(_jax(lr, case.steps), _torch_lrs(sched, case.steps), "float32", case.id)
+    assert_within(jax_sequence(lr, case.steps), lr_sequence(sched, case.steps), "float32", case.id)
 
 
 @pytest.mark.parametrize("case", _CASES[1::2], ids=lambda c: c.id)
@@ -58,7 +45,7 @@ def test_torch_config_rebuilds_the_same_optax_schedule(case):
     group = len(case.group_factors) - 1  # the last group (its own scale)
     cfg = json.loads(json.dumps(tc.config_of(sched, group=group)))
     lr, mom = optax_sched.from_config(cfg)
-    assert_within(_jax(lr, case.steps), _torch_lrs(sched, case.steps, group), "float32",
+    assert_within(jax_sequence(lr, case.steps), lr_sequence(sched, case.steps, group), "float32",
                   case.id)
     if case.momentum is not None or case.schedule == "one_cycle_policy":
         assert mom is not None
@@ -71,13 +58,13 @@ def test_compositions_round_trip_on_both_faces():
     assert [c["name"] for c in cfg["args"]["schedules"]] == ["linear_warmup",
                                                              "cosine_annealing_lr"]
     sched = tc.from_config(cfg, _opt())
-    assert_within(_jax(seq, 40), _torch_lrs(sched, 40), "float32", "sequential")
+    assert_within(jax_sequence(seq, 40), lr_sequence(sched, 40), "float32", "sequential")
     back, _ = optax_sched.from_config(tc.config_of(sched))
-    assert_within(_jax(back, 40), _jax(seq, 40), "float32", "sequential back")
+    assert_within(jax_sequence(back, 40), jax_sequence(seq, 40), "float32", "sequential back")
     chain = optax_sched.chained_scheduler([optax_sched.step_lr(0.1, 4, 0.5),
                                            optax_sched.exponential_lr(0.1, 0.95)])
     cfg = json.loads(json.dumps(optax_sched.config_of(chain)))
-    assert_within(_jax(chain, 30), _torch_lrs(tc.from_config(cfg, _opt()), 30), "float32",
+    assert_within(jax_sequence(chain, 30), lr_sequence(tc.from_config(cfg, _opt()), 30), "float32",
                   "chained")
 
 
@@ -187,7 +174,7 @@ def test_stateful_transforms_have_configs_that_cross_faces():
     for _ in range(40):
         jax_lrs.append(float(np.ravel(np.asarray(optax_sched.current_lr(state)["w"]))[0]))
         _, state = update({"w": jnp.ones(2)}, state, {"w": jnp.zeros(2)})
-    assert_within(np.asarray(jax_lrs), _torch_lrs(again, 40), "float32", "gracos")
+    assert_within(np.asarray(jax_lrs), lr_sequence(again, 40), "float32", "gracos")
     # ReduceLROnPlateau: same losses, same cuts
     opt = _opt()
     plateau = tc.ReduceLROnPlateau(opt, factor=0.5, patience=1, min_lr=0.01)

@@ -14,6 +14,8 @@ from torch.optim import lr_scheduler as tl
 
 import optax_sched
 import torch_compat as tc
+from parity_tests.harness import jax_sequence
+from parity_tests.harness import lr_sequence
 from parity_tests.tolerances import assert_within
 from sched_tools._parity import builtin_available
 from sched_tools._parity import make_torch_scheduler
@@ -28,21 +30,7 @@ def _opt(lr=0.1, groups=1):
 
 def _future(sched, n, group=0):
     """What the scheduler itself gives over the next ``n`` updates (on a deep copy)."""
-    twin = copy.deepcopy(sched)
-    out = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for _ in range(n):
-            out.append(twin.get_last_lr()[group])
-            twin.step()
-    return np.asarray(out)
-
-
-def _values(schedule, n):
-    import jax
-    import jax.numpy as jnp
-
-    return np.asarray(jax.jit(jax.vmap(schedule))(jnp.arange(n)), dtype=np.float64)
+    return lr_sequence(copy.deepcopy(sched), n, group)
 
 
 def _converts_exactly(sched, n, group=0, advance=0):
@@ -55,7 +43,7 @@ def _converts_exactly(sched, n, group=0, advance=0):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a recognised scheduler converts without a warning
         schedule = optax_sched.from_torch(sched, n, group=group)
-    assert_within(_values(schedule, n), ref, "float32", type(sched).__name__)
+    assert_within(jax_sequence(schedule, n), ref, "float32", type(sched).__name__)
     assert sched.state_dict() == before  # never modified
     return schedule
 
@@ -129,7 +117,7 @@ def test_hugging_face_lr_rate_variant_falls_back_to_a_checked_table():
     ref = _future(sched, 50)
     with pytest.warns(UserWarning, match="no closed form for LambdaLR; using the table"):
         schedule = optax_sched.from_torch(sched, 50)
-    np.testing.assert_allclose(_values(schedule, 60)[:50], ref, rtol=1e-6)
+    np.testing.assert_allclose(jax_sequence(schedule, 60)[:50], ref, rtol=1e-6)
     assert float(schedule(55)) == pytest.approx(ref[-1], rel=1e-6)  # held after the table
 
 
@@ -144,12 +132,12 @@ class _Halving(tl.LRScheduler):
     lambda o: _Halving(o),  # a user's own scheduler class
     lambda o: tl.CyclicLR(o, 0.01, 0.1, step_size_up=3, scale_fn=lambda x: 0.9 ** x),
 ])
-def test_unrecognised_schedulers_fall_back_to_their_sampled_values(make):
+def test_unrecognised_schedulers_fall_back_to_their_sampledjax_sequence(make):
     sched = make(_opt())
     ref = _future(sched, 25)
     with pytest.warns(UserWarning, match="using the table of its next 25 values"):
         schedule = optax_sched.from_torch(sched, 25)
-    np.testing.assert_allclose(_values(schedule, 25), ref, rtol=1e-6)
+    np.testing.assert_allclose(jax_sequence(schedule, 25), ref, rtol=1e-6)
 
 
 def test_a_traceable_lambda_converts_in_closed_form():
@@ -178,7 +166,7 @@ def test_a_scheduler_changed_by_another_fails_the_check_with_the_step():
         compat.step()
     with pytest.warns(UserWarning, match="table"):
         schedule = optax_sched.from_torch(compat, 10)
-    np.testing.assert_allclose(_values(schedule, 10), _future(compat, 10), rtol=1e-6)
+    np.testing.assert_allclose(jax_sequence(schedule, 10), _future(compat, 10), rtol=1e-6)
 
 
 def test_refusals_and_bad_arguments():
@@ -223,6 +211,6 @@ def test_timm_schedulers_convert_per_update_and_per_epoch(family, kw, upe, start
     n = 120
     schedule = optax_sched.from_torch(sched, n, updates_per_epoch=upe, start=start)
     ref = timm_lrs(family, [0.1], kw, upe, None, start + n)[0][start:]
-    assert_within(_values(schedule, n), ref, "float32", f"timm {family}")
+    assert_within(jax_sequence(schedule, n), ref, "float32", f"timm {family}")
     with pytest.raises(ValueError, match=r"start \(the updates this timm scheduler has seen"):
         optax_sched.from_torch(sched, n)
