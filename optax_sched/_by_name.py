@@ -115,8 +115,9 @@ def from_config(config: Any):
       ValueError: not a config; KeyError: unknown name; ValueError/TypeError: bad arguments.
     """
     import optax_sched
+    from sched_core._config import unpack
 
-    name, args = _unpack(config)
+    name, args = unpack(config)
     if name in ("sequential_lr", "chained_scheduler"):
         members = [from_config(c)[0] for c in args.pop("schedules")]
         return getattr(optax_sched, name)(members, **args), None
@@ -125,9 +126,3 @@ def from_config(config: Any):
         return getattr(optax_sched, name)(**args), None
     return from_name(name, **args)
 
-
-def _unpack(config: Any) -> tuple[str, dict[str, Any]]:
-    if not (isinstance(config, dict) and isinstance(config.get("name"), str)
-            and isinstance(config.get("args"), dict)):
-        raise ValueError(f"config must be a dict {{'name': str, 'args': dict}}, got {config!r}")
-    return config["name"], dict(config["args"])

@@ -20,7 +20,7 @@ from sched_core import _hf
 from sched_core import _schedules as s
 from sched_core import _timm
 
-__all__ = ["CONFIG_NAMES", "plain", "spec_config"]
+__all__ = ["CONFIG_NAMES", "plain", "spec_config", "unpack"]
 
 #: core spec class -> its name in configs (the optax_sched factory / from_name key)
 CONFIG_NAMES: dict[type, str] = {
@@ -104,3 +104,11 @@ def spec_config(spec: s.Schedule) -> dict[str, Any]:
     elif isinstance(spec, _hf.CosineWithWarmup):
         args.pop("min_lr_rate")  # not an argument of cosine_with_warmup (always 0 there)
     return {"name": name, "args": args}
+
+
+def unpack(config: Any) -> tuple[str, dict[str, Any]]:
+    """``(name, a copy of args)`` of a config; ValueError if it is not one."""
+    if not (isinstance(config, dict) and isinstance(config.get("name"), str)
+            and isinstance(config.get("args"), dict)):
+        raise ValueError(f"config must be a dict {{'name': str, 'args': dict}}, got {config!r}")
+    return config["name"], dict(config["args"])

@@ -8,6 +8,7 @@ from typing import Any
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import _update_param_group_val
 
+from sched_core._config import unpack
 from torch_compat._base import check_optimizer
 from torch_compat._base import has_momentum
 
@@ -190,10 +191,7 @@ def from_config(config: Any, optimizer: Optimizer, model: Any = None):
     """
     import torch_compat
 
-    if not (isinstance(config, dict) and isinstance(config.get("name"), str)
-            and isinstance(config.get("args"), dict)):
-        raise ValueError(f"config must be a dict {{'name': str, 'args': dict}}, got {config!r}")
-    name, args = config["name"], dict(config["args"])
+    name, args = unpack(config)
     if name == "sequential_lr":
         members = [from_config(c, optimizer) for c in args["schedules"]]
         return torch_compat.SequentialLR(optimizer, members, args["milestones"])
