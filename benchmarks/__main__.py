@@ -154,8 +154,21 @@ def _jax_runner(tx, needs_value, params, grads, warm_steps=1):
     return run, dict(kernels=kernels, compile_s=compile_s, compilations=len(traces))
 
 
-def bench_jax(cfg):
+def _jax_problem(total: int, leaves: int, steps: int, grad_scale: float):
+    """``leaves`` seeded parameter leaves of ``total // leaves`` floats, gradients
+    ``grad_scale * p + 0.01`` and optax's cosine over ``steps``: ``(per, params, grads, cos)``."""
     import jax
+    import optax
+
+    per = total // leaves
+    key = jax.random.PRNGKey(0)
+    params = {f"p{i:02d}": jax.random.normal(jax.random.fold_in(key, i), (per,)) * 0.01
+              for i in range(leaves)}
+    grads = jax.tree_util.tree_map(lambda p: p * grad_scale + 0.01, params)
+    return per, params, grads, optax.cosine_decay_schedule(1e-3, steps)
+
+
+def bench_jax(cfg):
     import optax
 
     import optax_sched
@@ -164,12 +177,7 @@ def bench_jax(cfg):
     steps = cfg["epochs"] * cfg["spe"]
     for total in cfg["params"]:
         n = cfg["leaves"]
-        per = total // n
-        key = jax.random.PRNGKey(0)
-        params = {f"p{i:02d}": jax.random.normal(jax.random.fold_in(key, i), (per,)) * 0.01
-                  for i in range(n)}
-        grads = jax.tree_util.tree_map(lambda p: p * 0.1 + 0.01, params)
-        cos = optax.cosine_decay_schedule(1e-3, steps)
+        per, params, grads, cos = _jax_problem(total, n, steps, grad_scale=0.1)
         variants = {
             "adam(cosine) [baseline]": (optax.adam(cos), False),
             AGAIN: (optax.adam(cos), False),
@@ -234,7 +242,7 @@ def bench_torch(cfg):
         params = [torch.nn.Parameter(torch.randn(per, device=dev) * 0.01) for _ in range(n)]
         for p in params:
             p.grad = torch.randn(per, device=dev) * 0.01
-        spe, epochs = cfg["spe"], cfg["epochs"]
+        spe = cfg["spe"]
 
         def make(kind):
             opt = torch.optim.Adam(params, lr=1e-3)
@@ -309,7 +317,6 @@ def bench_clip(cfg):
     ``CosineAnnealingLR.step()`` vs ``GraCos(auto, clip_norm=1)`` (``update_gradient_norm()``
     clips with the norm it records) and ``AdaptiveScheduler(clip_norm=1)``.
     """
-    import jax
     import optax
     import torch
 
@@ -320,12 +327,7 @@ def bench_clip(cfg):
     steps = cfg["epochs"] * cfg["spe"]
     for total in cfg["params"]:
         n = cfg["leaves"]
-        per = total // n
-        key = jax.random.PRNGKey(0)
-        params = {f"p{i:02d}": jax.random.normal(jax.random.fold_in(key, i), (per,)) * 0.01
-                  for i in range(n)}
-        grads = jax.tree_util.tree_map(lambda p: p * 10.0 + 0.01, params)  # clipped: norm > 1
-        cos = optax.cosine_decay_schedule(1e-3, steps)
+        per, params, grads, cos = _jax_problem(total, n, steps, grad_scale=10.0)  # norm > 1
         base = "clip + adam(cosine) [baseline]"
         variants = {
             base: (optax.chain(optax.clip_by_global_norm(1.0), optax.adam(cos)), False),
