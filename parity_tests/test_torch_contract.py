@@ -672,6 +672,77 @@ def test_chained_scheduler_optax_face_equals_torch_chained_scheduler():
     assert_within([ours.lr_at(k)[0] for k in range(60)], ref, "builtin", "lr_at")
 
 
+def _random_chain(rng):
+    """A random chain: 2-5 chainable members, at least one a cosine with ``eta_min = 0``
+    (its troughs zero the chain and its restarts add to it), in random order, as
+    ``(torch class name, optax factory name, kwargs)`` triples (base LR 0.05)."""
+    def member(kind):
+        if kind == 0:
+            return "CosineAnnealingLR", "cosine_annealing_lr", dict(T_max=int(rng.integers(1, 10)))
+        if kind == 1:
+            return "StepLR", "step_lr", dict(step_size=int(rng.integers(1, 8)),
+                                             gamma=float(rng.uniform(0.3, 0.95)))
+        if kind == 2:
+            milestones = sorted(int(m) for m in rng.choice(40, 2, replace=False))
+            return "MultiStepLR", "multistep_lr", dict(milestones=milestones,
+                                                       gamma=float(rng.uniform(0.3, 0.9)))
+        if kind == 3:
+            return "ExponentialLR", "exponential_lr", dict(gamma=float(rng.uniform(0.9, 0.99)))
+        if kind == 4:
+            return "LinearLR", "linear_lr", dict(start_factor=float(rng.uniform(0.1, 1.0)),
+                                                 end_factor=float(rng.choice([0.0, 0.5, 1.0])),
+                                                 total_iters=int(rng.integers(1, 30)))
+        if kind == 5:
+            return "ConstantLR", "constant_lr", dict(factor=float(rng.uniform(0.2, 1.0)),
+                                                     total_iters=int(rng.integers(1, 20)))
+        return "PolynomialLR", "polynomial_lr", dict(total_iters=int(rng.integers(5, 60)),
+                                                     power=float(rng.uniform(0.5, 2.0)))
+
+    members = [member(0)] + [member(int(rng.integers(7))) for _ in range(rng.integers(1, 5))]
+    return [members[i] for i in rng.permutation(len(members))]
+
+
+def test_random_chains_of_zeroing_cosines_equal_torch_on_both_faces():
+    """torch's ChainedScheduler over members that include cosines with ``eta_min = 0`` (one
+    or several, any T_max, any position): their troughs zero the LR and their restarts add
+    ``base * unit`` to whatever the chain holds. The closed form (sched_core.Chained) on the
+    optax face (float32, one jit for all chains), in float64 (numpy) and in torch_compat's
+    ``lr_at`` equals torch."""
+    import jax
+    import jax.numpy as jnp
+
+    from parity_tests.tolerances import assert_within
+
+    rng = np.random.default_rng(2026)
+    n = 240
+    chains = [_random_chain(rng) for _ in range(16)]
+    refs = []
+    for chain in chains:
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.05)
+        sched = tl.ChainedScheduler([getattr(tl, cls)(opt, **kw) for cls, _, kw in chain])
+        ref = []
+        for _ in range(n):
+            ref.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+        refs.append(np.asarray(ref))
+    assert sum(len(c) >= 3 and sum(nm == "cosine_annealing_lr" for _, nm, _ in c) >= 2
+               for c in chains) >= 3  # the hard case: several zeroing cosines with others
+
+    schedules = [optax_sched.chained_scheduler([getattr(optax_sched, name)(0.05, **kw)
+                                                for _, name, kw in chain]) for chain in chains]
+    ks = np.arange(n)
+    got32 = jax.jit(jax.vmap(lambda k: [s(k) for s in schedules]))(jnp.asarray(ks))
+    for i, (chain, ref, sched) in enumerate(zip(chains, refs, schedules)):
+        what = f"chain {i} {[(nm, kw) for _, nm, kw in chain]}"
+        assert_within(sched.spec(np, ks, np.float64), ref, "builtin", what + " (float64)")
+        assert_within(np.asarray(got32[i], np.float64), ref, "float32", what + " (optax f32)")
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.05)
+        compat = tc.ChainedScheduler([getattr(tc, cls)(opt, **kw) for cls, _, kw in chain])
+        assert_within([compat.lr_at(k)[0] for k in range(0, n, 7)], ref[::7], "builtin",
+                      what + " (torch_compat lr_at)")
+
+
 # --------------------------------------------------------------------- warnings
 
 

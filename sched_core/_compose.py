@@ -232,12 +232,11 @@ class Chained(Schedule):
     ``b_0`` is the first member's. Every member must be chainable in torch (a recursive
     class: StepLR, MultiStepLR, ExponentialLR, ConstantLR, LinearLR, PolynomialLR,
     CosineAnnealingLR, MultiplicativeLR or this library's warmups); torch's chain of them
-    multiplies their factors. The value is torch's for multiplicative members, including
-    CosineAnnealingLR (``eta_min = 0``), whose troughs restart torch's chain: from each
-    restart ``r = T_max + 1 (mod 2 T_max)`` on, every other member's factor is taken
-    relative to its value at ``r`` (members before that cosine in the chain) or ``r - 1``
-    (members after it). This holds for one such cosine per chain: with two (``T_max`` 2 and
-    3) the closed form departs from torch's recursion from update 11 on. A
+    multiplies their factors. A CosineAnnealingLR with ``eta_min = 0`` is the exception
+    torch's recursion makes: it zeroes the chain at its troughs ``t = T_max (mod 2 T_max)``
+    and adds ``b_0 * unit(t + 1)`` at the restart after, so the value is a sum of terms,
+    one per such restart since the latest zeroing (docs/math.md, section 2.5): torch's for
+    any number of such cosines in any positions. A
     CosineAnnealingLR with ``eta_min > 0`` is composed as the factor ``v(k) / base`` too,
     where torch's recursion is affine around ``eta_min`` (docs/math.md bounds the
     difference). Overwriting members (one-cycle, cyclic, SGDR, lambda) raise
@@ -278,33 +277,64 @@ class Chained(Schedule):
         b = float(getattr(s, s.scale_args[0]))
         return s(xp, k, dtype) / b if b != 0 else s.unit(xp, k, dtype)
 
+    def _ratio(self, s: Schedule, xp, k, ref, dtype):
+        """``factor(k) / factor(ref)`` (1 where ``factor(ref) == 0``), from the member's
+        own :meth:`Schedule.unit_ratio` where its factor is its unit (no floor)."""
+        if s.chain_floor == 0 or float(getattr(s, s.scale_args[0])) == 0:
+            return s.unit_ratio(xp, k, ref, dtype)
+        den = self._factor(s, xp, ref, dtype)
+        zero = den == 0
+        return xp.where(zero, 1.0, self._factor(s, xp, k, dtype) / xp.where(zero, 1.0, den))
+
     def __call__(self, xp, k, dtype):
-        # torch's CosineAnnealingLR (eta_min = 0) restarts the chain at its troughs: at
-        # update r = T + 1 (mod 2T) the LR is 0, and it adds back span * unit(r), so the
-        # factors the other members applied so far are gone; members before it in the chain
-        # count from r, members after it from r - 1.
-        restart = last = None
-        for idx, s in enumerate(self.specs):
-            if isinstance(s, CosineAnnealingLR) and s.eta_min == 0:
-                t = s.T_max
-                r = xp.where(k >= t + 1, k - (k - (t + 1)) % (2 * t), -1)
-                if restart is None:
-                    restart, last = r, xp.where(r >= 0, idx, -1)
-                else:
-                    later = r >= restart
-                    restart = xp.where(later, r, restart)
-                    last = xp.where(later & (r >= 0), idx, last)
         out = _f(xp, self.base, dtype)
-        for idx, s in enumerate(self.specs):
-            factor = self._factor(s, xp, k, dtype)
-            if restart is not None:
-                ref = xp.where(restart < 0, -1,
-                               xp.where(idx > last, restart - 1,
-                                        xp.where(idx < last, restart, -1)))
-                f_ref = xp.where(ref < 0, 1.0, self._factor(s, xp, xp.maximum(ref, 0), dtype))
-                factor = xp.where(f_ref == 0, 1.0, factor / xp.where(f_ref == 0, 1.0, f_ref))
-            out = out * factor
-        return out
+        units = [self._factor(s, xp, k, dtype) for s in self.specs]
+        troughs = {idx: s.T_max for idx, s in enumerate(self.specs)
+                   if isinstance(s, CosineAnnealingLR) and s.eta_min == 0}
+        if not troughs:
+            for u in units:
+                out = out * u
+            return out
+        # torch's recursion runs the members in order at every update; a cosine with
+        # eta_min = 0 multiplies the LR by 0 at its troughs t = T (mod 2T) and adds
+        # base * unit(t + 1) at its restarts t + 1. The LR is therefore a sum of terms, one
+        # per restart since the latest zeroing (at most one per such cosine): a restart of
+        # member j at update r contributes base * unit_j(k) times, for every other member
+        # p, its factor since then: unit_p(k) / unit_p(ref), ref = r (p before j) or r - 1
+        # (p after j), moved to p's own restart when ref is p's trough (its factor there is
+        # the addition, 1 for this term). Events are ordered (update, position).
+        def last_trough(t):
+            return xp.where(k >= t, k - (k - t) % (2 * t), -1)
+
+        def is_trough(t, step):
+            return (step >= t) & ((step - t) % (2 * t) == 0)
+
+        zero_step, zero_pos = -1, -1  # the latest zeroing event at or before update k
+        for idx, t in troughs.items():
+            step = last_trough(t)
+            newer = (step >= 0) & (step >= zero_step)
+            zero_step = xp.where(newer, step, zero_step)
+            zero_pos = xp.where(newer, idx, zero_pos)
+        total = None
+        for j, t in troughs.items():
+            r = last_trough(t) + 1
+            live = (r >= 1) & (r <= k) & ((r > zero_step) | ((r == zero_step) & (j > zero_pos)))
+            term = out
+            for p, (spec, u) in enumerate(zip(self.specs, units)):
+                if p == j:
+                    term = term * u
+                    continue
+                first = r + 1 if p < j else r  # p's first update applied to this term
+                ref = first - 1
+                if p in troughs:
+                    ref = xp.where(is_trough(troughs[p], ref), ref + 1, ref)
+                term = term * xp.where(first > k, 1.0,
+                                       self._ratio(spec, xp, k, xp.maximum(ref, 0), dtype))
+            term = xp.where(live, term, 0.0)
+            total = term if total is None else total + term
+        for u in units:
+            out = out * u
+        return xp.where(zero_step < 0, out, total)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

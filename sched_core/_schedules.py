@@ -182,6 +182,15 @@ class Schedule:
         """``(v(k) - floor) / span``: the scale-free shape whose ratios torch multiplies by."""
         raise NotImplementedError(f"{type(self).__name__} is not chainable")
 
+    def unit_ratio(self, xp, k, ref, dtype):
+        """``unit(k) / unit(ref)``: the factor torch's recursion applies over updates
+        ``ref + 1 .. k`` (1 where ``unit(ref) == 0``: the recursion then carries the value
+        unchanged). Exponential families override it with the power of the exponent
+        difference, exact in float32 where a quotient of two large powers is not."""
+        den = self.unit(xp, ref, dtype)
+        zero = den == 0
+        return xp.where(zero, 1.0, self.unit(xp, k, dtype) / xp.where(zero, 1.0, den))
+
     def unit_before_start(self) -> float:
         """The unit torch divides by when update 0 is reached outside construction.
 
@@ -247,6 +256,11 @@ class StepLR(Schedule):
         """``gamma ** (k // step_size)``."""
         return _mul_pow(xp, 1.0, math.log(self.gamma), k // self.step_size, dtype)
 
+    def unit_ratio(self, xp, k, ref, dtype):
+        """``gamma ** (k // step_size - ref // step_size)``."""
+        return _mul_pow(xp, 1.0, math.log(self.gamma),
+                        k // self.step_size - ref // self.step_size, dtype)
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class MultiStepLR(Schedule):
@@ -294,6 +308,11 @@ class MultiStepLR(Schedule):
         """``gamma ** #{m <= k}``."""
         return _mul_pow(xp, 1.0, math.log(self.gamma), self._count(xp, k), dtype)
 
+    def unit_ratio(self, xp, k, ref, dtype):
+        """``gamma ** #{ref < m <= k}``."""
+        return _mul_pow(xp, 1.0, math.log(self.gamma),
+                        self._count(xp, k) - self._count(xp, ref), dtype)
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ExponentialLR(Schedule):
@@ -338,6 +357,10 @@ class ExponentialLR(Schedule):
     def unit(self, xp, k, dtype):
         """``gamma ** k``."""
         return _mul_pow(xp, 1.0, math.log(self.gamma), k, dtype)
+
+    def unit_ratio(self, xp, k, ref, dtype):
+        """``gamma ** (k - ref)``."""
+        return _mul_pow(xp, 1.0, math.log(self.gamma), k - ref, dtype)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
