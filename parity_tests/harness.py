@@ -16,12 +16,13 @@ from sched_tools._parity import has_momentum
 from sched_tools._parity import make_torch_scheduler
 from sched_tools._parity import optax_kwargs
 from sched_tools._parity import run_optax
+from sched_tools._parity import run_optax_many
 from sched_tools._parity import run_torch
 from sched_tools._records import RECORDS
 from sched_tools._records import Case
 
 __all__ = ["builtin_available", "has_momentum", "make_torch_scheduler", "run_optax",
-           "run_torch", "run_core", "run_oracle", "lr_sequence", "jax_sequence"]
+           "run_optax_many", "run_torch", "run_core", "run_oracle", "lr_sequence", "jax_sequence"]
 
 def run_core(case: Case, steps: int | None = None, xp=None):
     """Evaluates ``sched_core`` in float64 one step at a time: on Python scalars (the

@@ -272,7 +272,7 @@ def cmd_plot(args, extra) -> int:
 def cmd_parity(args) -> int:
     """Runs every registered case in both frameworks and prints a table."""
     from sched_tools._parity import builtin_available
-    from sched_tools._parity import run_optax
+    from sched_tools._parity import run_optax_many
     from sched_tools._parity import run_torch
     from sched_tools._records import CASES
     from sched_tools._tolerances import max_violation
@@ -287,8 +287,7 @@ def cmd_parity(args) -> int:
     t0 = time.perf_counter()
     failures = 0
     print(f"{'case':28s} {'vs':13s} {'steps':>5s} {'max abs':>10s} {'max rel':>10s}  result")
-    for case in cases:
-        j_lr, j_mom = run_optax(case)
+    for case, (j_lr, j_mom) in zip(cases, run_optax_many(list(cases))):  # one compilation
         refs = [("torch_compat", run_torch(case))]
         if builtin_available(case):
             refs.append(("torch builtin", run_torch(case, builtin=True)))

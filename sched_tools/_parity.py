@@ -16,7 +16,7 @@ from sched_tools._records import Case
 from sched_tools._records import group_kwargs
 from sched_tools._records import torch_kwargs
 
-__all__ = ["has_momentum", "builtin_available", "optax_kwargs", "run_optax",
+__all__ = ["has_momentum", "builtin_available", "optax_kwargs", "run_optax", "run_optax_many",
            "make_torch_scheduler", "run_torch"]
 
 
@@ -46,40 +46,63 @@ def builtin_available(case: Case) -> bool:
     return True
 
 
-def run_optax(case: Case, x64: bool = False, steps: int | None = None):
-    """Evaluates the optax_sched schedules under ``jax.jit(jax.vmap(...))``."""
-    import jax
-    import jax.numpy as jnp
-
+def _optax_schedules(case: Case) -> tuple[list[Any], list[Any]]:
+    """The case's optax_sched schedules: one LR schedule per param group, and its momentum
+    schedules (one per group, or none)."""
     import optax_sched
     from optax_sched._by_name import MOMENTUM_COMPANIONS
 
-    n = case.steps if steps is None else steps
+    lr_fns: list[Any] = []
+    mom_fns: list[Any] = []
+    for factor in case.group_factors:
+        kw = optax_kwargs(case, factor)
+        if case.schedule == "one_cycle_policy":
+            lr_s, mom_s = optax_sched.one_cycle_policy(**kw)
+        else:
+            lr_s = getattr(optax_sched, case.schedule)(**kw)
+            mom_s = None
+            if case.momentum is not None:
+                factory = MOMENTUM_COMPANIONS[case.schedule][0]
+                mom_s = getattr(optax_sched, factory)(**case.momentum)
+        lr_fns.append(lr_s)
+        if mom_s is not None:
+            mom_fns.append(mom_s)
+    return lr_fns, mom_fns
+
+
+def run_optax_many(cases: list[Case], x64: bool = False, steps: int | None = None):
+    """Evaluates the optax_sched schedules of many cases under one ``jax.jit(jax.vmap(...))``.
+
+    Every case's schedules (each param group's LR, and its momentum) are traced into one XLA
+    program over ``arange(max steps)``: one compilation for the lot (compiling costs far more
+    than evaluating on CPU), each schedule still jitted and vmapped as a user runs it. Returns
+    one ``(lr, momentum)`` per case, as :func:`run_optax`.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    lengths = [case.steps if steps is None else steps for case in cases]
     with jax.enable_x64(x64):
-        lr_fns: list[Any] = []
-        mom_fns: list[Any] = []
-        for factor in case.group_factors:
-            kw = optax_kwargs(case, factor)
-            if case.schedule == "one_cycle_policy":
-                lr_s, mom_s = optax_sched.one_cycle_policy(**kw)
-            else:
-                lr_s = getattr(optax_sched, case.schedule)(**kw)
-                mom_s = None
-                if case.momentum is not None:
-                    factory = MOMENTUM_COMPANIONS[case.schedule][0]
-                    mom_s = getattr(optax_sched, factory)(**case.momentum)
-            lr_fns.append(lr_s)
-            if mom_s is not None:
-                mom_fns.append(mom_s)
+        fns = [_optax_schedules(case) for case in cases]
 
-        def every_group(k):
-            return [f(k) for f in lr_fns], [f(k) for f in mom_fns]
+        def every_case(k):
+            return [([f(k) for f in lr_fns], [f(k) for f in mom_fns])
+                    for lr_fns, mom_fns in fns]
 
-        # one compilation per case: every param group (and momentum) in one jit(vmap(...))
-        lrs, moms = jax.jit(jax.vmap(every_group))(jnp.arange(n, dtype=jnp.int32))
-        lrs = [np.asarray(x, dtype=np.float64) for x in lrs]
-        moms = [np.asarray(x, dtype=np.float64) for x in moms]
-    return np.stack(lrs), (np.stack(moms) if moms else None)
+        out = jax.jit(jax.vmap(every_case))(jnp.arange(max(lengths), dtype=jnp.int32))
+        results = []
+        for (lrs, moms), n in zip(out, lengths):
+            lr = np.stack([np.asarray(x, dtype=np.float64)[:n] for x in lrs])
+            mom = (np.stack([np.asarray(x, dtype=np.float64)[:n] for x in moms])
+                   if moms else None)
+            results.append((lr, mom))
+    return results
+
+
+def run_optax(case: Case, x64: bool = False, steps: int | None = None):
+    """Evaluates one case's optax_sched schedules under ``jax.jit(jax.vmap(...))``: every
+    param group (and momentum) in one compilation."""
+    return run_optax_many([case], x64=x64, steps=steps)[0]
 
 
 def make_torch_scheduler(case: Case, builtin: bool = False, optimizer: str = "sgd"):
