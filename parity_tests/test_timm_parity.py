@@ -117,29 +117,36 @@ def _sequence(cid: str, impl: str):
         return _timm_sequence(family, kw, upe, noise_type, _steps(family, kw, upe))
     n = _sequence(cid, "timm").shape[1]
     if impl in ("optax32", "optax64"):
-        return _optax_sequence(family, kw, upe, noise_type, horizon, n, impl == "optax64")
+        return _optax_sequences(impl == "optax64")[cid]
     if impl == "torch":
         return _torch_sequence(family, kw, upe, noise_type, horizon, n)
     spec_cls = TimmCosine if family == "cosine" else TimmTanh
     extra = _extras(upe, noise_type, horizon)
-    return np.asarray([[spec_cls(base_lr=b, **kw, **extra)(SCALAR, k, float)
-                        for k in range(n)] for b in BASES])
+    specs = [spec_cls(base_lr=b, **kw, **extra) for b in BASES]
+    return np.asarray([[spec(SCALAR, k, float) for k in range(n)] for spec in specs])
 
 
 def _factory(family):
     return timm_cosine if family == "cosine" else timm_tanh
 
 
-def _optax_sequence(family, kw, upe, noise_type, horizon, n, x64):
+@functools.cache
+def _optax_sequences(x64: bool) -> dict:
+    """Every configuration's ``(groups, steps)`` optax LRs: each schedule under
+    ``jax.jit(jax.vmap(...))``, all of them traced into one program (one compilation)."""
+    lengths = {cid: _sequence(cid, "timm").shape[1] for cid in IDS}
     with jax.enable_x64(x64):
-        ks = jnp.arange(n, dtype=jnp.int32)
-        rows = []
-        for b in BASES:
-            sched = _factory(family)(b, **kw, **_extras(upe, noise_type, horizon))
-            vals = jax.jit(jax.vmap(sched))(ks)
-            assert vals.dtype == (jnp.float64 if x64 else jnp.float32)
-            rows.append(np.asarray(vals, dtype=np.float64))
-    return np.stack(rows)
+        scheds = {cid: [_factory(family)(b, **kw, **_extras(upe, noise_type, horizon))
+                        for b in BASES]
+                  for cid, (family, kw, upe, noise_type, horizon) in _BY_ID.items()}
+        ks = jnp.arange(max(lengths.values()), dtype=jnp.int32)
+        out = jax.jit(jax.vmap(lambda k: {cid: [s(k) for s in row]
+                                          for cid, row in scheds.items()}))(ks)
+    result = {}
+    for cid, rows in out.items():
+        assert all(r.dtype == (jnp.float64 if x64 else jnp.float32) for r in rows)
+        result[cid] = np.stack([np.asarray(r, dtype=np.float64)[:lengths[cid]] for r in rows])
+    return result
 
 
 def _torch_sequence(family, kw, upe, noise_type, horizon, n):
@@ -235,10 +242,11 @@ def test_float_log_cycle_boundary_reproduced():
     kw = dict(t_initial=1, cycle_mul=10.0, cycle_limit=5, lr_min=0.0, t_in_epochs=False,
               cycle_decay=0.5)
     ref = _timm_sequence("cosine", kw, 1, None, 115)
-    s = timm_cosine(1.0, **kw)
-    assert ref[0, 111] == 0.0 and float(s(111)) == 0.0
-    assert float(s(112)) == pytest.approx(ref[0, 112] / BASES[0], rel=1e-6)
-    assert float(s(11)) == pytest.approx(0.25)  # log(100, 10) == 2.0: a true restart
+    at_111, at_112, at_11 = np.asarray(
+        jax.jit(jax.vmap(timm_cosine(1.0, **kw)))(jnp.asarray([111, 112, 11])))
+    assert ref[0, 111] == 0.0 and at_111 == 0.0
+    assert at_112 == pytest.approx(ref[0, 112] / BASES[0], rel=1e-6)
+    assert at_11 == pytest.approx(0.25)  # log(100, 10) == 2.0: a true restart
 
 
 def test_update0_is_the_constructor_value():
@@ -246,9 +254,8 @@ def test_update0_is_the_constructor_value():
     is below it."""
     kw = dict(t_initial=10, lb=-1.0, ub=1.0, noise_range_t=(0, 5), t_in_epochs=False)
     ref = _timm_sequence("tanh", kw, 1, None, 3)
-    s = timm_tanh(BASES[0], **kw)
     assert ref[0, 0] == BASES[0]
-    assert float(s(0)) == pytest.approx(BASES[0], rel=1e-7)
+    assert float(jax.jit(timm_tanh(BASES[0], **kw))(0)) == pytest.approx(BASES[0], rel=1e-7)
 
 
 def test_traced_base_lr_sweep():
@@ -257,7 +264,8 @@ def test_traced_base_lr_sweep():
     bases = jnp.asarray([0.1, 0.03])
     ks = jnp.arange(40)
     got = jax.jit(jax.vmap(lambda b: jax.vmap(timm_cosine(b, **kw))(ks)))(bases)
-    ref = np.stack([np.asarray(jax.vmap(timm_cosine(float(b), **kw))(ks)) for b in BASES])
+    ref = np.asarray(jax.jit(jax.vmap(lambda k: [timm_cosine(float(b), **kw)(k)
+                                                 for b in BASES]))(ks))
     np.testing.assert_allclose(np.asarray(got), ref, rtol=1e-6)
 
 
