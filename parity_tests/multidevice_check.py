@@ -21,9 +21,11 @@ STEPS = 30
 
 
 def params0():
-    k1, k2 = jax.random.split(jax.random.PRNGKey(0))
-    return {"w1": jax.random.normal(k1, (64, 32)) * 0.1, "b1": jnp.zeros(32),
-            "w2": jax.random.normal(k2, (32, 16)) * 0.1}
+    """The MLP's initial parameters (numpy draws: nothing to compile per device count)."""
+    rng = np.random.default_rng(1)
+    return {"w1": (rng.normal(size=(64, 32)) * 0.1).astype(np.float32),
+            "b1": np.zeros(32, np.float32),
+            "w2": (rng.normal(size=(32, 16)) * 0.1).astype(np.float32)}
 
 
 def batches():
@@ -42,7 +44,13 @@ def run(tx, needs_value, shard):
     p = params0()
     if shard:
         p = {k: jax.device_put(v, NamedSharding(mesh, specs[k])) for k, v in p.items()}
-    state = tx.init(p)
+    else:
+        p = {k: jnp.asarray(v) for k, v in p.items()}
+    state = jax.jit(tx.init)(p)  # one compilation instead of one per eager op
+    if shard:  # the scalars replicated on the mesh, as the step returns them (no recompile)
+        state = jax.tree_util.tree_map(
+            lambda x: x if isinstance(x.sharding, NamedSharding)
+            else jax.device_put(x, NamedSharding(mesh, P())), state)
 
     @jax.jit
     def step(p, state, x, y):
