@@ -46,6 +46,10 @@ def gradient_stream(seed, steps, num_leaves):
     return stream
 
 
+# one pytest-xdist worker runs this module (``--dist loadgroup``, set in pyproject.toml):
+# the optax programs of every configuration are compiled once, not once per worker
+pytestmark = pytest.mark.xdist_group("test_gracos_parity")
+
 CONFIGS = []
 for (s, e, we), mode, (oop, leaves), seed in itertools.product(
         [(1, 12, 0), (7, 6, 0), (7, 6, 2), (100, 3, 0), (100, 3, 1)],

@@ -18,6 +18,10 @@ from sched_tools._records import CASES, RECORDS
 from parity_tests import harness
 from parity_tests.tolerances import assert_within
 
+# one pytest-xdist worker runs this module (``--dist loadgroup``, set in pyproject.toml):
+# the cached sequences (one optax program for every case) are computed once, not once per worker
+pytestmark = pytest.mark.xdist_group("test_parity")
+
 IDS = [c.id for c in CASES]
 BUILTIN_IDS = [c.id for c in CASES if harness.builtin_available(c)]
 MOMENTUM_IDS = [c.id for c in CASES if harness.has_momentum(c)]

@@ -34,6 +34,10 @@ from torch_compat._timm import TimmCosineLR  # noqa: E402
 from torch_compat._timm import TimmTanhLR  # noqa: E402
 
 
+# one pytest-xdist worker runs this module (``--dist loadgroup``, set in pyproject.toml):
+# the timm reference and the optax program of every configuration are computed once, not once per worker
+pytestmark = pytest.mark.xdist_group("test_timm_parity")
+
 BASES = (0.1, 0.03)
 
 # (id, family, timm kwargs, updates_per_epoch, noise_type, noise_horizon)
