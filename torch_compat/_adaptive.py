@@ -93,8 +93,9 @@ class AdaptiveScheduler:
       base_lr: base LR; None uses the first param group's LR. The same LR is written to
         every group.
       momentum: base momentum / ``betas[0]``; None uses the first group's value.
-      lr_rules, momentum_rules, dynamic_weights, freeze_threshold, freeze_ema_beta,
-      min_steps_before_freeze, total_steps: as ``optax_sched.adaptive``.
+      lr_rules: as ``optax_sched.adaptive``; so are ``momentum_rules``,
+        ``dynamic_weights``, ``freeze_threshold``, ``freeze_ema_beta``,
+        ``min_steps_before_freeze`` and ``total_steps``.
       freeze_mode: ``"mask"`` (default): gradients are still computed, frozen parameters
         are skipped by the optimizer (exact parity with optax_sched); ``"requires_grad"``:
         frozen parameters get ``requires_grad=False`` to save backward compute and are
