@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ast
 import os
+import re
 
 import numpy as np
 from sklearn.datasets import load_digits
@@ -112,30 +113,87 @@ def report(args, framework, steps, lrs, losses, acc, t0):
     print(f"wrote {path}")
 
 
-def plot_training(path, title, lrs_by_leaf, losses, extra=None):
-    """LR per leaf (top), loss (bottom), optional extra panels ``{name: (series...)}``."""
+def leaf_label(name: str) -> str:
+    """A readable leaf name: ``['fc1']['kernel']`` (a JAX key path) becomes ``fc1.kernel``;
+    torch's ``fc1.weight`` stays as it is."""
+    parts = re.findall(r"\['?([^'\]]+)'?\]", name)
+    return ".".join(parts) if parts else name
+
+
+def _zoom_window(n: int, width: int = 30) -> tuple[int, int]:
+    """``[start, stop)`` of a window of ``width`` updates a third into the run (after any
+    warmup, where the out-of-phase offsets between leaves are visible)."""
+    start = max(0, min(n - width, n // 3))
+    return start, min(n, start + width)
+
+
+def _legend(ax):
+    """The legend right of the axes, where it covers no curve."""
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+
+
+def plot_training(path, title, lrs_by_leaf, losses, extra=None, *, overlay=False):
+    """The run as a picture: the LR over the whole run (top: each leaf's curve, or for
+    several leaves their range and mean), the leaves apart (middle: a zoom on a 30-update
+    window, one marked line per leaf, or a leaf-by-update heat map beyond 8 leaves), the
+    loss, and optional extra panels ``{name: {label: series}}``. ``overlay=True``: the
+    series are one LR from several runs (e.g. JAX and PyTorch), drawn over each other."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = 2 + len(extra or {})
-    fig, axes = plt.subplots(panels, 1, figsize=(8, 2.6 * panels), sharex=True)
-    for name, series in lrs_by_leaf.items():
-        axes[0].plot(series, lw=1, label=name)
-    axes[0].set_ylabel("LR")
-    axes[0].set_title(title, fontsize=9)
-    if len(lrs_by_leaf) <= 8:
-        axes[0].legend(fontsize=7, loc="upper right")
-    axes[1].plot(losses, lw=0.8, color="k")
-    axes[1].set_ylabel("loss")
-    axes[1].set_yscale("log")
-    for ax, (name, series) in zip(axes[2:], (extra or {}).items()):
-        for label, s in series.items():
-            ax.plot(s, lw=1, label=label)
+    names = list(lrs_by_leaf)
+    lrs = np.asarray([lrs_by_leaf[n] for n in names], dtype=np.float64)
+    labels = [leaf_label(n) for n in names]
+    several = len(names) > 1 and not overlay
+    panels = 2 + several + len(extra or {})
+    fig, axes = plt.subplots(panels, 1, figsize=(8, 2.5 * panels))
+    ax = axes[0]
+    steps = np.arange(lrs.shape[1])
+    if several:
+        ax.fill_between(steps, lrs.min(0), lrs.max(0), color="tab:blue", alpha=0.25, lw=0,
+                        label=f"range over the {len(names)} leaves")
+        ax.plot(steps, lrs.mean(0), color="tab:blue", lw=1, label="mean over the leaves")
+        start, stop = _zoom_window(lrs.shape[1])
+        ax.axvspan(start, stop - 1, color="0.85", zorder=0, label="zoomed below")
+    else:
+        for i, label in enumerate(labels):
+            ax.plot(steps, lrs[i], lw=1.6 if i == 0 else 0.9, ls="-" if i == 0 else "--",
+                    label=label)
+    ax.set_ylabel("LR")
+    ax.set_xlabel("update")
+    ax.set_title(title, fontsize=9)
+    _legend(ax)
+    if several:
+        ax = axes[1]
+        start, stop = _zoom_window(lrs.shape[1])
+        if len(names) <= 8:
+            markers = "osD^v<>p"
+            for i, label in enumerate(labels):
+                ax.plot(steps[start:stop], lrs[i, start:stop], lw=1, marker=markers[i],
+                        ms=3, label=label)
+            ax.set_ylabel("LR per leaf")
+            _legend(ax)
+        else:
+            image = ax.imshow(lrs, aspect="auto", interpolation="nearest", cmap="viridis",
+                              extent=(-0.5, lrs.shape[1] - 0.5, len(names) - 0.5, -0.5))
+            ax.set_yticks(range(len(names)), labels, fontsize=6)
+            fig.colorbar(image, ax=ax, label="LR")
+            ax.set_xlim(start - 0.5, stop - 0.5)
+        ax.set_title(f"each leaf, updates {start} to {stop - 1}", fontsize=9)
+        ax.set_xlabel("update")
+    ax = axes[1 + several]
+    ax.plot(losses, lw=0.8, color="k")
+    ax.set_ylabel("loss")
+    ax.set_yscale("log")
+    ax.set_xlabel("update")
+    for ax, (name, series) in zip(axes[2 + several:], (extra or {}).items()):
+        for i, (label, s) in enumerate(series.items()):
+            ax.plot(s, lw=1.6 if i == 0 else 0.9, ls="-" if i == 0 else "--", label=label)
         ax.set_ylabel(name)
-        ax.legend(fontsize=7, loc="upper right")
-    axes[-1].set_xlabel("update")
+        ax.set_xlabel("update")
+        _legend(ax)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

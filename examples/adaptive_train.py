@@ -93,7 +93,7 @@ def main(argv=None):
     path = os.path.join(args.out, "adaptive_train.png")
     plot_training(path, "AdaptiveScheduler: Flax NNX (jax) and PyTorch (torch)",
                   {"jax": hist["lr"]["jax"], "torch": hist["lr"]["torch"]}, np.asarray(losses),
-                  {"momentum": hist["momentum"], "% frozen": hist["% frozen"]})
+                  {"momentum": hist["momentum"], "% frozen": hist["% frozen"]}, overlay=True)
     print(f"adaptive: {args.epochs} epochs x {steps} steps, test accuracy jax {acc_j:.4f} / "
           f"torch {acc_t:.4f}, max |LR jax - LR torch| = {d:.2e}, max frozen "
           f"{max(hist['% frozen']['torch']):.1f}%, {time.perf_counter() - t0:.1f} s")
