@@ -8,6 +8,7 @@ import pathlib
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
+
 def test_benchmarks_run_at_tiny_size(tmp_path, capsys):
     """``python -m benchmarks --size tiny`` (its ``main(argv)``, in this process)."""
     from benchmarks.__main__ import main
@@ -29,7 +30,8 @@ def test_benchmarks_run_at_tiny_size(tmp_path, capsys):
     by_name = {r["variant"]: r for r in jax_rows}
     # the control rows are there, and the kernel counts are real: the one-pass floor adds a
     # reduction per leaf (8 leaves) to the baseline; GraCos auto does no more than that
-    from benchmarks.__main__ import AGAIN, FLOOR
+    from benchmarks.__main__ import AGAIN
+    from benchmarks.__main__ import FLOOR
     base = by_name["adam(cosine) [baseline]"]["kernels"]
     assert by_name[AGAIN]["kernels"] == base
     assert by_name[FLOOR]["kernels"] >= base + 8

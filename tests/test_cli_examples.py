@@ -15,6 +15,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
+
 def _cli(*args):
     """Runs the ``optax-sched`` command in this process (``main(argv)``, as the console
     script does), capturing its output and exit status like a subprocess would."""
@@ -74,8 +75,9 @@ def test_plot_accepts_hugging_face_names_and_draws_their_own_sequence(tmp_path):
     out = tmp_path / "hf.png"
     proc = _cli("plot", "hf:cosine", "--steps", "80", "--num_cycles", "1.5", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
-    diffs = re.findall(r"max \|(optax|torch_compat) - transformers\.get_cosine_schedule_with_warmup\| "
-                       r"= ([0-9.e+-]+)", proc.stdout)
+    diffs = re.findall(r"max \|(optax|torch_compat) - "
+                       r"transformers\.get_cosine_schedule_with_warmup\| = ([0-9.e+-]+)",
+                       proc.stdout)
     assert [d[0] for d in diffs] == ["optax", "torch_compat"], proc.stdout
     assert float(diffs[0][1]) < 1e-7 and float(diffs[1][1]) < 1e-12
     _png_ok(out)

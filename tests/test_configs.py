@@ -14,7 +14,6 @@ import torch
 
 import optax_sched
 import torch_compat as tc
-from parity_tests.harness import jax_sequence
 from parity_tests.harness import lr_sequence
 from parity_tests.tolerances import assert_within
 from sched_tools._parity import make_torch_scheduler
@@ -25,30 +24,59 @@ _CASES = [c for r in RECORDS.values() if r.kind == "schedule" for c in r.cases
           if c.lambda_name is None]
 
 
+
 def _opt(groups=1):
     return torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))]}
                             for _ in range(groups)], lr=0.1, momentum=0.9)
 
 
-@pytest.mark.parametrize("case", _CASES[::2], ids=lambda c: c.id)
-def test_optax_config_rebuilds_the_same_torch_scheduler(case):
-    lr, _ = optax_sched.from_name(case.schedule, **optax_kwargs(case, 1.0))
-    cfg = json.loads(json.dumps(optax_sched.config_of(lr)))  # plain JSON both ways
-    assert cfg["name"] == case.schedule
-    sched = tc.from_config(cfg, _opt())
-    assert_within(jax_sequence(lr, case.steps), lr_sequence(sched, case.steps), "float32", case.id)
+def _jax_sequences(schedules, n):
+    """Each Optax schedule's values for updates ``0 .. n-1``, as ``harness.jax_sequence``
+    gives them (``jit(vmap(schedule))`` over ``arange(n)``), but from one XLA program for
+    all of them: compiling costs far more than evaluating on CPU (``run_optax_many`` does
+    the same for the parity cases)."""
+    values = jax.jit(jax.vmap(lambda k: [s(k) for s in schedules]))(jnp.arange(n))
+    return [np.asarray(v, dtype=np.float64) for v in values]
 
 
-@pytest.mark.parametrize("case", _CASES[1::2], ids=lambda c: c.id)
-def test_torch_config_rebuilds_the_same_optax_schedule(case):
-    _, sched = make_torch_scheduler(case)
-    group = len(case.group_factors) - 1  # the last group (its own scale)
-    cfg = json.loads(json.dumps(tc.config_of(sched, group=group)))
-    lr, mom = optax_sched.from_config(cfg)
-    assert_within(jax_sequence(lr, case.steps), lr_sequence(sched, case.steps, group), "float32",
-                  case.id)
-    if case.momentum is not None or case.schedule == "one_cycle_policy":
-        assert mom is not None
+def _assert_sequences(expected):
+    """Asserts each Optax schedule gives its torch scheduler's sequence within the float32
+    row of the tolerance table: ``expected`` maps a case id to ``(schedule, ref)``. The
+    schedules are evaluated in one program; every mismatch is reported, not only the first."""
+    n = max(len(ref) for _, ref in expected.values())
+    values = _jax_sequences([s for s, _ in expected.values()], n)
+    failures = []
+    for (what, (_, ref)), actual in zip(expected.items(), values):
+        try:
+            assert_within(actual[:len(ref)], ref, "float32", what)
+        except AssertionError as e:
+            failures.append(str(e))
+    assert not failures, "\n".join(failures)
+
+
+def test_optax_config_rebuilds_the_same_torch_scheduler():
+    """Every other case (the rest go the other way below)."""
+    expected = {}
+    for case in _CASES[::2]:
+        lr, _ = optax_sched.from_name(case.schedule, **optax_kwargs(case, 1.0))
+        cfg = json.loads(json.dumps(optax_sched.config_of(lr)))  # plain JSON both ways
+        assert cfg["name"] == case.schedule, case.id
+        sched = tc.from_config(cfg, _opt())
+        expected[case.id] = (lr, lr_sequence(sched, case.steps))
+    _assert_sequences(expected)
+
+
+def test_torch_config_rebuilds_the_same_optax_schedule():
+    expected = {}
+    for case in _CASES[1::2]:
+        _, sched = make_torch_scheduler(case)
+        group = len(case.group_factors) - 1  # the last group (its own scale)
+        cfg = json.loads(json.dumps(tc.config_of(sched, group=group)))
+        lr, mom = optax_sched.from_config(cfg)
+        expected[case.id] = (lr, lr_sequence(sched, case.steps, group))
+        if case.momentum is not None or case.schedule == "one_cycle_policy":
+            assert mom is not None, case.id
+    _assert_sequences(expected)
 
 
 def test_compositions_round_trip_on_both_faces():
@@ -58,14 +86,16 @@ def test_compositions_round_trip_on_both_faces():
     assert [c["name"] for c in cfg["args"]["schedules"]] == ["linear_warmup",
                                                              "cosine_annealing_lr"]
     sched = tc.from_config(cfg, _opt())
-    assert_within(jax_sequence(seq, 40), lr_sequence(sched, 40), "float32", "sequential")
+    torch_seq = lr_sequence(sched, 40)
     back, _ = optax_sched.from_config(tc.config_of(sched))
-    assert_within(jax_sequence(back, 40), jax_sequence(seq, 40), "float32", "sequential back")
     chain = optax_sched.chained_scheduler([optax_sched.step_lr(0.1, 4, 0.5),
                                            optax_sched.exponential_lr(0.1, 0.95)])
     cfg = json.loads(json.dumps(optax_sched.config_of(chain)))
-    assert_within(jax_sequence(chain, 30), lr_sequence(tc.from_config(cfg, _opt()), 30), "float32",
-                  "chained")
+    torch_chain = lr_sequence(tc.from_config(cfg, _opt()), 30)
+    seq_values, back_values, chain_values = _jax_sequences([seq, back, chain], 40)
+    assert_within(seq_values, torch_seq, "float32", "sequential")
+    assert_within(back_values, seq_values, "float32", "sequential back")
+    assert_within(chain_values[:30], torch_chain, "float32", "chained")
 
 
 def test_schedules_without_plain_data_say_why():

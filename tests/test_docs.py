@@ -35,7 +35,8 @@ def test_every_public_name_has_a_docstring(module):
 def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
-    cmd = 'pip install torch==2.13.0 && pip install --no-deps timm && pip install -e ".[all,test]" && python -m pytest -q -n 2'
+    cmd = ('pip install torch==2.13.0 && pip install --no-deps timm && '
+           'pip install -e ".[all,test]" && python -m pytest -q -n 2')
     assert cmd in readme and cmd in ci
 
 

@@ -13,7 +13,9 @@ import torch
 
 import optax_sched
 import torch_compat
-from sched_core._finder import FinderConfig, Tracker, suggestions
+from sched_core._finder import FinderConfig
+from sched_core._finder import Tracker
+from sched_core._finder import suggestions
 
 # -- helpers -------------------------------------------------------------------------------
 
@@ -207,7 +209,8 @@ def test_finder_one_shot_iterator_ends_early_or_raises_when_empty(face):
 
     res = run(iter(data))
     assert len(res.raw_losses) == 6 and len(res.lrs) == 6 and not res.stopped_early
-    np.testing.assert_allclose(res.lrs, FinderConfig(start_lr=1e-5, end_lr=1e-2, num_steps=20).lrs()[:6])
+    np.testing.assert_allclose(
+        res.lrs, FinderConfig(start_lr=1e-5, end_lr=1e-2, num_steps=20).lrs()[:6])
     with pytest.raises(ValueError, match="must yield at least one batch"):
         run(iter([]))
     with pytest.raises(ValueError, match="must yield at least one batch"):
