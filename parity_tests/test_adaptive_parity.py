@@ -3,8 +3,8 @@
 
 Cost: the JAX side of all twelve configurations (3 seeds x sgd/adam x dynamic or fixed
 weights) is traced and compiled once per precision, as one jitted program (one
-``lax.scan`` per optimizer/weights choice, ``vmap``-ed over the seeds) whose result is
-cached; each parametrization then compares its own slice. The torch loop feeds gradient
+``lax.scan`` per optimizer/weights choice) run once per seed, whose results are cached;
+each parametrization then compares its own slice. The torch loop feeds gradient
 views of one per-run buffer and reads the snapshots ``sched.step`` returns (the values
 ``sched.snapshot()`` would give) instead of rebuilding them every update.
 """
@@ -118,19 +118,18 @@ def optax_all(x64):
     """``{(seed, optimizer, dynamic): (rows, params)}``: the rows (lr, momentum, pct_frozen,
     lr weights, momentum weights, frozen) used by each update and the final params of every
     configuration, from one jitted program per precision (one compilation instead of one
-    per configuration): a scan per (optimizer, dynamic), ``vmap``-ed over the seeds."""
+    per configuration): a scan per (optimizer, dynamic), run once per seed. The seeds are
+    not ``vmap``-ed: the batched program took longer to compile than two more runs take."""
     with jax.enable_x64(x64):
-        runs = [jax.vmap(_optax_scan(o, config_kw(d))) for o, d in JAX_CONFIGS]
-        data = [stacked_stream(s) for s in SEEDS]
-        xs = [jnp.asarray(np.stack([d[0] for d in data]))]
-        xs += [jnp.asarray(np.stack([d[1][i] for d in data])) for i in range(len(SHAPES))]
-        results = jax.device_get(jax.jit(lambda xs: [run(xs) for run in runs])(xs))
-    out = {}
-    for (o, d), (rows, params) in zip(JAX_CONFIGS, results, strict=True):
-        for j, seed in enumerate(SEEDS):
-            got = ([np.asarray(r[j], dtype=np.float64) for r in rows[:5]]
-                   + [np.asarray(rows[5][j])])
-            out[seed, o, d] = got, {k: np.asarray(v[j], np.float64) for k, v in params.items()}
+        runs = [_optax_scan(o, config_kw(d)) for o, d in JAX_CONFIGS]
+        program = jax.jit(lambda xs: [run(xs) for run in runs])
+        out = {}
+        for seed in SEEDS:
+            losses, grads = stacked_stream(seed)
+            results = jax.device_get(program([jnp.asarray(x) for x in (losses, *grads)]))
+            for (o, d), (rows, params) in zip(JAX_CONFIGS, results, strict=True):
+                got = [np.asarray(r, dtype=np.float64) for r in rows[:5]] + [np.asarray(rows[5])]
+                out[seed, o, d] = got, {k: np.asarray(v, np.float64) for k, v in params.items()}
     return out
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import functools
 import gc
 import io
+import operator
 import pickle
 import warnings
 import weakref
@@ -22,15 +24,33 @@ import torch_compat
 from sched_core import AdaptiveConfig
 
 
-def _run_optax(tx, params, grads_fn, losses):
-    state = tx.init(params)
-    update = jax.jit(tx.update)
-    snaps = []
-    for k, loss in enumerate(losses):
-        snaps.append(jax.tree_util.tree_map(np.asarray, optax_sched.adaptive_snapshot(state)))
-        updates, state = update(grads_fn(k), state, params, value=loss)
-        params = optax.apply_updates(params, updates)
+@functools.partial(jax.jit, static_argnums=0)
+def _replay(tx, state, params, losses, grads):
+    """``lax.scan`` of ``tx`` over ``(losses[k], grads[k])``: the snapshots before every update
+    (stacked), the final state and params. Jitted once per transform and shapes."""
+
+    def body(carry, xs):
+        params, state = carry
+        loss, g = xs
+        snap = optax_sched.adaptive_snapshot(state)
+        updates, state = tx.update(g, state, params, value=loss)
+        return (optax.apply_updates(params, updates), state), snap
+
+    (params, state), snaps = jax.lax.scan(body, (params, state), (losses, grads))
     return snaps, state, params
+
+
+def _run_optax(tx, params, grads_fn, losses):
+    """Runs ``tx`` on the gradients ``grads_fn(0), grads_fn(1), ...`` (called in that order)
+    and ``losses`` (as float32, the type the update uses): ``(snapshots, state, params)``
+    with ``snapshots[k]`` the ``adaptive_snapshot`` update ``k`` used, as NumPy arrays."""
+    grads = [grads_fn(k) for k in range(len(losses))]
+    stacked = jax.tree_util.tree_map(lambda *g: np.stack([np.asarray(x) for x in g]), *grads)
+    snaps, state, params = _replay(tx, tx.init(params), params,
+                                   jnp.asarray(losses, jnp.float32), stacked)
+    snaps = jax.device_get(snaps)
+    return ([jax.tree_util.tree_map(operator.itemgetter(k), snaps) for k in range(len(losses))],
+            state, params)
 
 
 def test_update_k_depends_only_on_losses_before_k():
@@ -95,8 +115,8 @@ def test_pct_frozen_counts_parameters_not_leaves():
 
 @pytest.mark.parametrize("dynamic", [True, False])
 def test_weights_are_normalised_and_never_add_rules(dynamic):
-    cfg = AdaptiveConfig(base_lr=0.1, lr_rules={"trend": 1.0, "cyclical": 3.0}, dynamic_weights=dynamic,
-                         total_steps=100)
+    cfg = AdaptiveConfig(base_lr=0.1, lr_rules={"trend": 1.0, "cyclical": 3.0},
+                         dynamic_weights=dynamic, total_steps=100)
     for k in (0, 25, 50, 75, 100, 500):
         w = [float(x) for x in cfg.lr_weights(np, k, np.float64)]
         assert sum(w) == pytest.approx(1.0)
@@ -105,7 +125,8 @@ def test_weights_are_normalised_and_never_add_rules(dynamic):
         early = [float(x) for x in cfg.lr_weights(np, 0, np.float64)]
         late = [float(x) for x in cfg.lr_weights(np, 100, np.float64)]
         assert late[3] > early[3]  # cyclical dominates late
-    cfg = AdaptiveConfig(base_lr=0.1, lr_rules={"trend": 1, "variance": 1, "grad_norm": 1, "cyclical": 1})
+    cfg = AdaptiveConfig(base_lr=0.1, lr_rules={"trend": 1, "variance": 1, "grad_norm": 1,
+                                                "cyclical": 1})
     w_early = cfg.lr_weights(np, 0, np.float64)
     w_mid = cfg.lr_weights(np, int(1000 * np.log(2)), np.float64)  # progress 1/2
     assert w_early[1] > w_early[0] and w_mid[0] > w_mid[1] and w_mid[0] > w_mid[3]
@@ -354,7 +375,7 @@ def test_torch_requires_grad_mode_with_everything_frozen_keeps_backward_working(
     model, opt, sched = _torch_setup(**_FREEZE, freeze_mode="requires_grad", probe_every=1000)
     x, y = torch.randn(8, 4, generator=torch.Generator().manual_seed(0)), torch.zeros(8, 1)
     all_frozen_updates = 0
-    for k in range(40):
+    for _ in range(40):
         loss = (model(x) - y).pow(2).mean()
         opt.zero_grad()
         loss.backward()  # torch raises here if no parameter requires grad

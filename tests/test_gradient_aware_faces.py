@@ -8,6 +8,7 @@ is donation-safe and dtype-stable; misuse gets a clear error.
 
 from __future__ import annotations
 
+import functools
 import pathlib
 import sys
 
@@ -45,10 +46,20 @@ def _grad_stream(seed, shapes, n, unused=None):
 SHAPES = {"a": (3, 4), "b": (4,), "c": (2, 2)}
 
 
-def _run_jax(tx, grads, params=None):
-    params = params or {k: jnp.zeros(s, jnp.float32) for k, s in SHAPES.items()}
+@functools.cache
+def _gracos(**kw):
+    """``gracos(**kw)`` and its jitted update, built once per configuration: the tests that
+    run the same configuration on the same shapes share one compilation."""
+    tx = optax_sched.gracos(**kw)
+    return tx, jax.jit(tx.update)
+
+
+def _run_jax(grads, tx, step=None):
+    """Runs ``tx`` (its update jitted as ``step``, or ``jax.jit(tx.update)``) on zero params:
+    the LR each update used, the updates and the final state."""
+    params = {k: jnp.zeros(s, jnp.float32) for k, s in SHAPES.items()}
     state = tx.init(params)
-    step = jax.jit(tx.update)
+    step = step or jax.jit(tx.update)
     lrs, ups = [], []
     for g in grads:
         lrs.append(float(optax_sched.current_lr(state)))
@@ -60,20 +71,23 @@ def _run_jax(tx, grads, params=None):
 # ----------------------------------------------------------------------------- clip_norm
 
 
+# the gracos configurations several tests run (each compiled once, see _gracos)
+AUTO = dict(initial_lr=0.1, final_lr=0.01, steps_per_epoch=S, total_epochs=E, mode="auto")
+AUTO_CLIP = dict(AUTO, clip_norm=1.0)
+
+
 def test_gracos_clip_norm_equals_clipping_first_and_records_the_raw_norm():
     grads = _grad_stream(0, SHAPES, S * E)
-    kw = dict(initial_lr=0.1, final_lr=0.01, steps_per_epoch=S, total_epochs=E, mode="auto")
-    built_in = optax_sched.gracos(**kw, clip_norm=1.0)
-    raw_stat = optax_sched.gracos(**kw)  # same statistic (raw gradients), no clipping
-    chained = optax.chain(optax.clip_by_global_norm(1.0), optax_sched.gracos(**kw))
-    lr_a, up_a, _ = _run_jax(built_in, grads)
-    lr_b, _, _ = _run_jax(raw_stat, grads)
-    lr_c, _, _ = _run_jax(chained, grads)
+    chained = optax.chain(optax.clip_by_global_norm(1.0), optax_sched.gracos(**AUTO))
+    lr_a, up_a, _ = _run_jax(grads, *_gracos(**AUTO_CLIP))  # built in
+    lr_b, _, _ = _run_jax(grads, *_gracos(**AUTO))  # same statistic (raw gradients), no clip
+    lr_c, _, _ = _run_jax(grads, chained)
     np.testing.assert_array_equal(lr_a, lr_b)  # the statistic ignores the clipping
     assert np.max(np.abs(lr_a - lr_c) / lr_c) > 0.01  # the chain records clipped norms
     clip = optax.clip_by_global_norm(1.0)
+    clip_step = jax.jit(lambda g: clip.update(g, clip.init(None))[0])  # one compilation
     for k, (g, u) in enumerate(zip(grads, up_a)):
-        clipped, _ = clip.update({n: jnp.asarray(v) for n, v in g.items()}, clip.init(None))
+        clipped = clip_step({n: jnp.asarray(v) for n, v in g.items()})
         for n in SHAPES:
             np.testing.assert_allclose(u[n], -lr_a[k] * np.asarray(clipped[n]), rtol=1e-6)
 
@@ -97,8 +111,7 @@ def test_torch_gracos_clip_norm_equals_clip_grad_norm_and_matches_the_jax_lrs():
             torch.testing.assert_close(params[n].grad, ref[n].grad, rtol=0, atol=0)
         opt.step()
         sched.step()
-    jax_lrs, _, _ = _run_jax(optax_sched.gracos(0.1, 0.01, S, E, mode="auto", clip_norm=1.0),
-                             grads)
+    jax_lrs, _, _ = _run_jax(grads, *_gracos(**AUTO_CLIP))
     np.testing.assert_allclose(lrs, jax_lrs, rtol=1e-5)
 
 
@@ -119,13 +132,20 @@ def test_adaptive_clip_norm_clips_the_update_and_keeps_raw_statistics():
     tx_clip = optax_sched.adaptive(0.1, clip_norm=0.5)
     tx_raw = optax_sched.adaptive(0.1)
     clip = optax.clip_by_global_norm(0.5)
-    g0 = {n: jnp.asarray(v) for n, v in grads[0].items()}
-    u_clip, s_clip = tx_clip.update(g0, tx_clip.init(params), params, value=1.0)
-    clipped, _ = clip.update(g0, clip.init(None))
-    u_ref, s_ref = tx_raw.update(clipped, tx_raw.init(params), params, value=1.0)
+
+    @jax.jit
+    def first_updates(g0):
+        """Built-in clipping, clipping first, no clipping: one program (one compilation)."""
+        u_clip, s_clip = tx_clip.update(g0, tx_clip.init(params), params, value=1.0)
+        clipped, _ = clip.update(g0, clip.init(None))
+        u_ref, s_ref = tx_raw.update(clipped, tx_raw.init(params), params, value=1.0)
+        _, s_noclip = tx_raw.update(g0, tx_raw.init(params), params, value=1.0)
+        return u_clip, s_clip, u_ref, s_ref, s_noclip
+
+    u_clip, s_clip, u_ref, s_ref, s_noclip = first_updates(
+        {n: jnp.asarray(v) for n, v in grads[0].items()})
     for n in SHAPES:
         np.testing.assert_allclose(u_clip[n], u_ref[n], rtol=1e-6)
-    _, s_noclip = tx_raw.update(g0, tx_raw.init(params), params, value=1.0)
     # statistics see the raw norms, not the clipped ones
     np.testing.assert_array_equal(s_clip.stats.grad_ref, s_noclip.stats.grad_ref)
     np.testing.assert_array_equal(s_clip.leaf_ema, s_noclip.leaf_ema)
@@ -159,7 +179,7 @@ def test_torch_adaptive_clip_norm_equals_clip_grad_norm():
 
 def test_unused_tensors_count_the_same_on_both_faces_gracos():
     grads = _grad_stream(3, SHAPES, S * E, unused="c")  # "c" never gets a gradient
-    jax_lrs, _, _ = _run_jax(optax_sched.gracos(0.1, 0.01, S, E, mode="auto"), grads)
+    jax_lrs, _, _ = _run_jax(grads, *_gracos(**AUTO))
     params = {n: torch.nn.Parameter(torch.zeros(s)) for n, s in SHAPES.items()}
     opt = torch.optim.SGD(list(params.values()), lr=0.1)
     sched = torch_compat.GraCos(opt, 0.1, 0.01, S, E, mode="auto")
@@ -180,6 +200,7 @@ def test_unused_tensors_count_the_same_on_both_faces_adaptive():
     params = {k: jnp.zeros(s, jnp.float32) for k, s in SHAPES.items()}
     tx = optax_sched.adaptive(0.1, min_steps_before_freeze=2)
     state = tx.init(params)
+    update = jax.jit(tx.update)
     tparams = {n: torch.nn.Parameter(torch.zeros(s)) for n, s in SHAPES.items()}
     model = torch.nn.Module()
     for n, p in tparams.items():
@@ -187,8 +208,7 @@ def test_unused_tensors_count_the_same_on_both_faces_adaptive():
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     sched = torch_compat.AdaptiveScheduler(opt, model, min_steps_before_freeze=2)
     for g in grads:
-        _, state = tx.update({n: jnp.asarray(v) for n, v in g.items()}, state, params,
-                             value=1.0)
+        _, state = update({n: jnp.asarray(v) for n, v in g.items()}, state, params, value=1.0)
         for n in SHAPES:
             tparams[n].grad = None if n == "c" else torch.from_numpy(g[n].copy())
         opt.step()
@@ -210,11 +230,26 @@ PAIRING = {"fc1/kernel": "0.weight", "fc1/bias": "0.bias", "fc2/kernel": "2.weig
            "fc2/bias": "2.bias"}
 
 
+def _paired_models():
+    """The Flax example MLP and the torch model with the same weights: the MLP is built
+    abstractly (``nnx.eval_shape``: no random initialisation to compile) and each of its
+    arrays is then set from its ``PAIRING`` torch tensor (torch (out, in) weights are NNX
+    (in, out) kernels)."""
+    tmodel = _torch_pair_model()
+    model = nnx.eval_shape(lambda: MLP(nnx.Rngs(0)))
+    tensors = dict(tmodel.named_parameters())
+    for path, tname in PAIRING.items():
+        layer, kind = path.split("/")
+        value = tensors[tname].detach().numpy()
+        getattr(getattr(model, layer), kind).set_value(
+            jnp.asarray(value.T if kind == "kernel" else value))
+    return model, tmodel
+
+
 def _per_tensor_lrs(order_jax, order_torch, steps=2 * S):
-    model = MLP(nnx.Rngs(0))
+    model, tmodel = _paired_models()
     tx = optax_sched.gracos(0.1, 0.01, S, E, out_of_phase=True, leaf_order=order_jax)
     opt = nnx.Optimizer(model, tx, wrt=nnx.Param)
-    tmodel = _torch_pair_model()
     groups = torch_compat.per_tensor_param_groups(tmodel, order=order_torch)
     topt = torch.optim.SGD(groups, lr=0.1)
     sched = torch_compat.GraCosOOP(topt, 0.1, 0.01, S, E)
@@ -275,52 +310,62 @@ TRANSFORMS = {
 }
 
 
-@pytest.mark.parametrize("name", list(TRANSFORMS))
-def test_init_is_donation_safe(name):
-    tx = TRANSFORMS[name]()
-    params = {k: jnp.ones(s, jnp.float32) for k, s in SHAPES.items()}
-    state = tx.init(params)
-    ptrs = [x.unsafe_buffer_pointer() for x in jax.tree_util.tree_leaves(state)]
-    assert len(ptrs) == len(set(ptrs)), "two state leaves share a buffer"
+DTYPES = (jnp.float32, jnp.bfloat16, jnp.float16)
 
-    def step(g, s):
-        return tx.update(g, s, params, value=jnp.float32(1.0))
 
-    donated = jax.jit(step, donate_argnums=(1,))
-    for _ in range(3):
-        _, state = donated(params, state)
+def _types(tree):
+    """``(shape, dtype)`` of every leaf of ``tree`` (arrays or ``jax.ShapeDtypeStruct``)."""
+    return jax.tree_util.tree_map(lambda x: (x.shape, x.dtype), tree)
 
 
 @pytest.mark.parametrize("name", list(TRANSFORMS))
-@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16, jnp.float16])
-def test_state_dtypes_are_stable_and_the_step_compiles_once(name, dtype):
-    tx = TRANSFORMS[name]()
-    params = {k: jnp.ones(s, dtype) for k, s in SHAPES.items()}
-    state = tx.init(params)
+def test_state_is_donation_safe_dtype_stable_and_the_step_compiles_once(name):
+    """Under every parameter dtype: no two state leaves share a buffer, the donated jitted
+    step keeps the state's structure and dtypes (so it is traced once), updates have the
+    parameter dtype and ``lax.scan`` takes the state as its carry.
+
+    The three dtypes' steps form one jitted program (one compilation instead of three);
+    every check is made per dtype, and a step retraced for any dtype counts as a second
+    trace."""
+    txs = [TRANSFORMS[name]() for _ in DTYPES]
+    params = [{k: jnp.ones(s, dtype) for k, s in SHAPES.items()} for dtype in DTYPES]
+    states = [tx.init(p) for tx, p in zip(txs, params)]
+    for dtype, state in zip(DTYPES, states):
+        ptrs = [x.unsafe_buffer_pointer() for x in jax.tree_util.tree_leaves(state)]
+        assert len(ptrs) == len(set(ptrs)), f"{dtype.__name__}: two state leaves share a buffer"
     traces = []
 
-    def step(g, s):
-        traces.append(1)
-        return tx.update(g, s, params, value=jnp.float32(1.0))
+    def step(i, g, s):
+        return txs[i].update(g, s, params[i], value=jnp.float32(1.0))
 
-    jstep = jax.jit(step)
-    before = jax.tree_util.tree_map(lambda x: (x.shape, x.dtype), state)
+    def step_all(gs, ss):
+        traces.append(1)
+        return [step(i, g, s) for i, (g, s) in enumerate(zip(gs, ss))]
+
+    # the states are donated: every step consumes the previous step's buffers
+    jstep = jax.jit(step_all, donate_argnums=(1,))
+    before = _types(states)
     for _ in range(3):
-        updates, state = jstep(params, state)
-    after = jax.tree_util.tree_map(lambda x: (x.shape, x.dtype), state)
-    assert before == after
+        updates, states = (list(x) for x in zip(*jstep(params, states)))
     assert len(traces) == 1
-    assert all(u.dtype == dtype for u in jax.tree_util.tree_leaves(updates))
-    # lax.scan needs the carry's structure and dtypes to stay put
-    scanned, _ = jax.lax.scan(lambda s, _: (step(params, s)[1], None), state, None, length=2)
-    assert jax.tree_util.tree_map(lambda x: (x.shape, x.dtype), scanned) == before
+    for i, dtype in enumerate(DTYPES):
+        assert _types(states[i]) == before[i], dtype.__name__
+        assert all(u.dtype == dtype for u in jax.tree_util.tree_leaves(updates[i]))
+        # lax.scan needs the carry's structure and dtypes to stay put (checked when it is
+        # traced: eval_shape traces the scan and gives its output types without compiling)
+        scanned, _ = jax.eval_shape(
+            lambda s, i=i: jax.lax.scan(lambda c, _: (step(i, params[i], c)[1], None), s, None,
+                                        length=2),
+            states[i])
+        assert _types(scanned) == before[i], dtype.__name__
 
 
 def test_adaptive_value_must_be_a_scalar_and_params_need_leaves():
     tx = optax_sched.adaptive(0.1)
     params = {"w": jnp.ones(3)}
     state = tx.init(params)
-    with pytest.raises(ValueError, match=r"value must be a scalar loss, got an array of shape \(4,\)"):
+    with pytest.raises(ValueError,
+                       match=r"value must be a scalar loss, got an array of shape \(4,\)"):
         tx.update(params, state, params, value=jnp.ones(4))
     with pytest.raises(ValueError, match="has no leaves"):
         tx.init({})

@@ -3,6 +3,8 @@ faces), and schedule arithmetic stays float32 with bf16 parameters."""
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -23,12 +25,27 @@ def _grad(k, bad):
     return g
 
 
+@functools.cache
+def _jitted(make):
+    """``make()`` and its jitted update, built once: the parametrizations over the bad value
+    share one compilation (same transform, same shapes)."""
+    tx = make()
+    return tx, jax.jit(tx.update)
+
+
+def _gracos_6x6():
+    return optax_sched.gracos(0.1, 0.01, 6, 6, mode="auto")
+
+
+def _adaptive():
+    return optax_sched.adaptive(0.05, min_steps_before_freeze=5)
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_gracos_optax_and_torch_skip_bursts(bad):
     s, e = 6, 6
-    tx = optax_sched.gracos(0.1, 0.01, s, e, mode="auto")
+    tx, update = _jitted(_gracos_6x6)
     state = tx.init(jnp.zeros(4))
-    update = jax.jit(tx.update)
     p = torch.nn.Parameter(torch.zeros(4))
     opt = torch.optim.SGD([p], lr=0.1)
     sched = torch_compat.GraCos(opt, 0.1, 0.01, s, e, mode="auto")
@@ -56,10 +73,9 @@ def test_gracos_optax_and_torch_skip_bursts(bad):
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_adaptive_both_faces_skip_bursts_and_params_stay_finite(bad):
-    tx = optax_sched.adaptive(0.05, min_steps_before_freeze=5)
+    tx, update = _jitted(_adaptive)
     params = {"w": jnp.zeros(4)}
     state = tx.init(params)
-    update = jax.jit(tx.update)
     model = torch.nn.ParameterDict({"w": torch.nn.Parameter(torch.zeros(4))})
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     sched = torch_compat.AdaptiveScheduler(opt, model, min_steps_before_freeze=5)
@@ -106,7 +122,7 @@ def test_bf16_params_keep_float32_schedule_arithmetic(make):
     p32 = jax.tree_util.tree_map(lambda x: x.astype(jnp.float32), p16)
     s16, s32 = tx.init(p16), tx.init(p32)
     for k in range(15):
-        g = jax.tree_util.tree_map(lambda x: jnp.full(x.shape, 0.1 * (k + 1), x.dtype), p16)
+        g = jax.tree_util.tree_map(lambda x, v=0.1 * (k + 1): jnp.full(x.shape, v, x.dtype), p16)
         kw = {"value": 1.0 / (k + 1)} if "value" in str(tx.update.__code__.co_varnames) else {}
         u16, s16 = tx.update(g, s16, p16, **kw)
         _, s32 = tx.update(jax.tree_util.tree_map(lambda x: x.astype(jnp.float32), g), s32, p32,
