@@ -16,6 +16,10 @@ from parity_tests.tolerances import assert_within
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
+# one pytest-xdist worker runs this module (``--dist loadgroup``): the 8-device
+# subprocess (a module fixture) runs once, not once per worker
+pytestmark = pytest.mark.xdist_group("test_multidevice")
+
 
 @pytest.fixture(scope="module")
 def results():

@@ -16,6 +16,10 @@ from parity_tests.tolerances import assert_within
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
+# one pytest-xdist worker runs this module (``--dist loadgroup``): the gloo run
+# and the single-process reference (module fixtures) run once, not once per worker
+pytestmark = pytest.mark.xdist_group("test_torch_distributed")
+
 
 def _free_port():
     with socket.socket() as s:
