@@ -87,7 +87,7 @@ def sequences(name: str, kw: dict[str, Any], steps: int):
     sched = torch_compat.from_name(name, opt, **kw)
     k = jnp.arange(steps)
     j_lr = np.asarray(jax.jit(jax.vmap(lr_s))(k), dtype=np.float64)
-    j_mom = None if mom_s is None else np.asarray(jax.vmap(mom_s)(k), dtype=np.float64)
+    j_mom = None if mom_s is None else np.asarray(jax.jit(jax.vmap(mom_s))(k), dtype=np.float64)
     t_lr, t_mom = [], []
     for _ in range(steps):
         t_lr.append(sched.get_last_lr()[0])
