@@ -22,7 +22,8 @@ from sched_tools._records import RECORDS
 from sched_tools._records import Case
 
 __all__ = ["builtin_available", "has_momentum", "make_torch_scheduler", "run_optax",
-           "run_optax_many", "run_torch", "run_core", "run_oracle", "lr_sequence", "jax_sequence"]
+           "run_optax_many", "run_torch", "run_core", "run_oracle", "lr_sequence", "jax_sequence",
+           "jax_sequences", "assert_sequences"]
 
 def run_core(case: Case, steps: int | None = None, xp=None):
     """Evaluates ``sched_core`` in float64 one step at a time: on Python scalars (the
@@ -79,7 +80,33 @@ def lr_sequence(sched, n: int, group: int = 0) -> np.ndarray:
 
 def jax_sequence(schedule, n: int) -> np.ndarray:
     """An Optax schedule's values for updates ``0 .. n-1`` under ``jit(vmap(...))``."""
+    return jax_sequences([schedule], n)[0]
+
+
+def jax_sequences(schedules, n: int) -> list[np.ndarray]:
+    """Each Optax schedule's values for updates ``0 .. n-1``, as :func:`jax_sequence`
+    gives them, from one ``jit(vmap(...))`` program for all of them: compiling costs far
+    more than evaluating on CPU (``run_optax_many`` does the same for the parity cases)."""
     import jax
     import jax.numpy as jnp
 
-    return np.asarray(jax.jit(jax.vmap(schedule))(jnp.arange(n)), dtype=np.float64)
+    values = jax.jit(jax.vmap(lambda k: [s(k) for s in schedules]))(jnp.arange(n))
+    return [np.asarray(v, dtype=np.float64) for v in values]
+
+
+def assert_sequences(expected: dict) -> None:
+    """Asserts each Optax schedule gives its reference sequence within the float32 row of
+    the tolerance table: ``expected`` maps a label to ``(schedule, ref)``. The schedules are
+    evaluated in one program (:func:`jax_sequences`); every mismatch is reported, not only
+    the first."""
+    from parity_tests.tolerances import assert_within
+
+    n = max(len(ref) for _, ref in expected.values())
+    values = jax_sequences([s for s, _ in expected.values()], n)
+    failures = []
+    for (label, (_, ref)), actual in zip(expected.items(), values):
+        try:
+            assert_within(actual[:len(ref)], ref, "float32", label)
+        except AssertionError as e:
+            failures.append(str(e))
+    assert not failures, "\n".join(failures)

@@ -14,6 +14,8 @@ import torch
 
 import optax_sched
 import torch_compat as tc
+from parity_tests.harness import assert_sequences
+from parity_tests.harness import jax_sequences
 from parity_tests.harness import lr_sequence
 from parity_tests.tolerances import assert_within
 from sched_tools._parity import make_torch_scheduler
@@ -30,30 +32,6 @@ def _opt(groups=1):
                             for _ in range(groups)], lr=0.1, momentum=0.9)
 
 
-def _jax_sequences(schedules, n):
-    """Each Optax schedule's values for updates ``0 .. n-1``, as ``harness.jax_sequence``
-    gives them (``jit(vmap(schedule))`` over ``arange(n)``), but from one XLA program for
-    all of them: compiling costs far more than evaluating on CPU (``run_optax_many`` does
-    the same for the parity cases)."""
-    values = jax.jit(jax.vmap(lambda k: [s(k) for s in schedules]))(jnp.arange(n))
-    return [np.asarray(v, dtype=np.float64) for v in values]
-
-
-def _assert_sequences(expected):
-    """Asserts each Optax schedule gives its torch scheduler's sequence within the float32
-    row of the tolerance table: ``expected`` maps a case id to ``(schedule, ref)``. The
-    schedules are evaluated in one program; every mismatch is reported, not only the first."""
-    n = max(len(ref) for _, ref in expected.values())
-    values = _jax_sequences([s for s, _ in expected.values()], n)
-    failures = []
-    for (what, (_, ref)), actual in zip(expected.items(), values):
-        try:
-            assert_within(actual[:len(ref)], ref, "float32", what)
-        except AssertionError as e:
-            failures.append(str(e))
-    assert not failures, "\n".join(failures)
-
-
 def test_optax_config_rebuilds_the_same_torch_scheduler():
     """Every other case (the rest go the other way below)."""
     expected = {}
@@ -63,7 +41,7 @@ def test_optax_config_rebuilds_the_same_torch_scheduler():
         assert cfg["name"] == case.schedule, case.id
         sched = tc.from_config(cfg, _opt())
         expected[case.id] = (lr, lr_sequence(sched, case.steps))
-    _assert_sequences(expected)
+    assert_sequences(expected)
 
 
 def test_torch_config_rebuilds_the_same_optax_schedule():
@@ -76,7 +54,7 @@ def test_torch_config_rebuilds_the_same_optax_schedule():
         expected[case.id] = (lr, lr_sequence(sched, case.steps, group))
         if case.momentum is not None or case.schedule == "one_cycle_policy":
             assert mom is not None, case.id
-    _assert_sequences(expected)
+    assert_sequences(expected)
 
 
 def test_compositions_round_trip_on_both_faces():
@@ -92,7 +70,7 @@ def test_compositions_round_trip_on_both_faces():
                                            optax_sched.exponential_lr(0.1, 0.95)])
     cfg = json.loads(json.dumps(optax_sched.config_of(chain)))
     torch_chain = lr_sequence(tc.from_config(cfg, _opt()), 30)
-    seq_values, back_values, chain_values = _jax_sequences([seq, back, chain], 40)
+    seq_values, back_values, chain_values = jax_sequences([seq, back, chain], 40)
     assert_within(seq_values, torch_seq, "float32", "sequential")
     assert_within(back_values, seq_values, "float32", "sequential back")
     assert_within(chain_values[:30], torch_chain, "float32", "chained")

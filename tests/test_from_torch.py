@@ -6,8 +6,6 @@ from __future__ import annotations
 import copy
 import warnings
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 import torch
@@ -16,6 +14,7 @@ from torch.optim import lr_scheduler as tl
 
 import optax_sched
 import torch_compat as tc
+from parity_tests.harness import assert_sequences
 from parity_tests.harness import jax_sequence
 from parity_tests.harness import lr_sequence
 from parity_tests.tolerances import assert_within
@@ -35,22 +34,13 @@ def _future(sched, n, group=0):
     return lr_sequence(copy.deepcopy(sched), n, group)
 
 
-def _jax_sequences(schedules, n):
-    """Each Optax schedule's values for updates ``0 .. n-1``, as ``harness.jax_sequence``
-    gives them (``jit(vmap(schedule))`` over ``arange(n)``), but from one XLA program for
-    all of them: compiling costs far more than evaluating on CPU (``run_optax_many`` does
-    the same for the parity cases)."""
-    values = jax.jit(jax.vmap(lambda k: [s(k) for s in schedules]))(jnp.arange(n))
-    return [np.asarray(v, dtype=np.float64) for v in values]
-
-
 def _convert(sched, n, group=0, advance=0, **kwargs):
     """Steps ``sched`` ``advance`` times, converts it (``kwargs`` go to ``from_torch``) and
     returns ``(schedule, ref)``: ``ref`` the LRs the scheduler itself gives over the next
     ``n`` updates. Asserts that a recognised scheduler converts without a warning and that
     the scheduler is never modified.
 
-    The bulk tests pass ``check=False``: their own comparison (:func:`_assert_converted`) is
+    The bulk tests pass ``check=False``: their own comparison (``assert_sequences``) is
     the float32 check ``from_torch`` would make, and skipping it saves a compilation; the
     check itself is tested below (the default path, a passing and a failing check)."""
     with warnings.catch_warnings():
@@ -66,21 +56,6 @@ def _convert(sched, n, group=0, advance=0, **kwargs):
     return schedule, ref
 
 
-def _assert_converted(conversions):
-    """Asserts every converted schedule gives its scheduler's sequence within the float32
-    row of the tolerance table: ``conversions`` maps a label to ``(schedule, ref)``. The
-    schedules are evaluated in one program; every mismatch is reported, not only the first."""
-    n = max(len(ref) for _, ref in conversions.values())
-    values = _jax_sequences([s for s, _ in conversions.values()], n)
-    failures = []
-    for (label, (_, ref)), actual in zip(conversions.items(), values):
-        try:
-            assert_within(actual[:len(ref)], ref, "float32", label)
-        except AssertionError as e:
-            failures.append(str(e))
-    assert not failures, "\n".join(failures)
-
-
 # one case per record: torch_compat's class, and torch's / Hugging Face's own where they exist
 _ONE_CASE = {r.name: r.cases[0] for r in RECORDS.values() if r.kind == "schedule"}
 
@@ -92,7 +67,7 @@ def test_every_torch_compat_class_converts():
         for g in range(len(case.group_factors)):
             conversions[f"{name} ({type(sched).__name__}) group {g}"] = _convert(
                 sched, case.steps, group=g, check=False)
-    _assert_converted(conversions)
+    assert_sequences(conversions)
 
 
 def test_every_torch_and_hugging_face_builtin_converts():
@@ -103,7 +78,7 @@ def test_every_torch_and_hugging_face_builtin_converts():
         _, sched = make_torch_scheduler(case, builtin=True)
         n = case.steps if case.builtin_steps is None else case.builtin_steps
         conversions[f"{name} ({type(sched).__name__})"] = _convert(sched, n, check=False)
-    _assert_converted(conversions)
+    assert_sequences(conversions)
 
 
 def test_conversion_starts_at_the_current_step():
@@ -111,7 +86,7 @@ def test_conversion_starts_at_the_current_step():
     comparison agrees."""
     sched = tl.CosineAnnealingLR(_opt(), T_max=20, eta_min=0.01)
     schedule, ref = _convert(sched, 30, advance=7)
-    _assert_converted({"CosineAnnealingLR": (schedule, ref)})
+    assert_sequences({"CosineAnnealingLR": (schedule, ref)})
     assert float(schedule(0)) == pytest.approx(sched.get_last_lr()[0], rel=1e-6)
 
 
@@ -124,7 +99,7 @@ def test_compositions_convert():
     opt = _opt(groups=2)
     mixed = tc.SequentialLR(opt, [tc.LinearWarmup(opt, None, 4), tc.StepLR(opt, 5, 0.3)],
                             milestones=[4])
-    _assert_converted({"SequentialLR": _convert(seq, 40, check=False),
+    assert_sequences({"SequentialLR": _convert(seq, 40, check=False),
                        "ChainedScheduler": _convert(chain, 30, check=False),
                        "torch_compat SequentialLR": _convert(mixed, 30, group=1, advance=3,
                                                              check=False)})
@@ -144,7 +119,7 @@ def test_every_hugging_face_get_scheduler_type_converts_exactly():
         for g in (0, 1):
             conversions[f"{kind} group {g}"] = _convert(sched, 60, group=g, advance=g * 3,
                                                         check=False)
-    _assert_converted(conversions)
+    assert_sequences(conversions)
 
 
 @pytest.mark.parametrize("kind,match", [("reduce_lr_on_plateau", "ReduceLROnPlateau depends"),
@@ -187,7 +162,7 @@ def test_unrecognised_schedulers_fall_back_to_their_sampled_sequence(make):
 
 def test_a_traceable_lambda_converts_in_closed_form():
     sched = tl.LambdaLR(_opt(), lambda k: 0.95 ** k)
-    _assert_converted({"LambdaLR": _convert(sched, 40, check=False)})
+    assert_sequences({"LambdaLR": _convert(sched, 40, check=False)})
 
 
 def test_a_scheduler_changed_by_another_fails_the_check_with_the_step():
