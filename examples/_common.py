@@ -151,11 +151,11 @@ def plot_training(path, title, lrs_by_leaf, losses, extra=None, *, overlay=False
     fig, axes = plt.subplots(panels, 1, figsize=(8, 2.5 * panels))
     ax = axes[0]
     steps = np.arange(lrs.shape[1])
+    start, stop = _zoom_window(lrs.shape[1])
     if several:
         ax.fill_between(steps, lrs.min(0), lrs.max(0), color="tab:blue", alpha=0.25, lw=0,
                         label=f"range over the {len(names)} leaves")
         ax.plot(steps, lrs.mean(0), color="tab:blue", lw=1, label="mean over the leaves")
-        start, stop = _zoom_window(lrs.shape[1])
         ax.axvspan(start, stop - 1, color="0.85", zorder=0, label="zoomed below")
     else:
         for i, label in enumerate(labels):
@@ -167,7 +167,6 @@ def plot_training(path, title, lrs_by_leaf, losses, extra=None, *, overlay=False
     _legend(ax)
     if several:
         ax = axes[1]
-        start, stop = _zoom_window(lrs.shape[1])
         if len(names) <= 8:
             markers = "osD^v<>p"
             for i, label in enumerate(labels):

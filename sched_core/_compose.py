@@ -303,21 +303,19 @@ class Chained(Schedule):
         # p, its factor since then: unit_p(k) / unit_p(ref), ref = r (p before j) or r - 1
         # (p after j), moved to p's own restart when ref is p's trough (its factor there is
         # the addition, 1 for this term). Events are ordered (update, position).
-        def last_trough(t):
-            return xp.where(k >= t, k - (k - t) % (2 * t), -1)
-
         def is_trough(t, step):
             return (step >= t) & ((step - t) % (2 * t) == 0)
 
+        # each such cosine's latest trough at or before update k (-1: none yet)
+        last = {idx: xp.where(k >= t, k - (k - t) % (2 * t), -1) for idx, t in troughs.items()}
         zero_step, zero_pos = -1, -1  # the latest zeroing event at or before update k
-        for idx, t in troughs.items():
-            step = last_trough(t)
+        for idx, step in last.items():
             newer = (step >= 0) & (step >= zero_step)
             zero_step = xp.where(newer, step, zero_step)
             zero_pos = xp.where(newer, idx, zero_pos)
         total = None
-        for j, t in troughs.items():
-            r = last_trough(t) + 1
+        for j in troughs:
+            r = last[j] + 1
             live = (r >= 1) & (r <= k) & ((r > zero_step) | ((r == zero_step) & (j > zero_pos)))
             term = out
             for p, (spec, u) in enumerate(zip(self.specs, units)):
